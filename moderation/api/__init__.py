@@ -1,0 +1,9 @@
+"""HTTP handlers: one exchange each — authenticate, parse, call one use case, render."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import moderator, ops, public
+
+routes: list[web.AbstractRouteDef] = [*public.routes, *moderator.routes, *ops.routes]

@@ -1,0 +1,79 @@
+"""Small pieces every handler module shares: JSON rendering and path/query parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import FieldError, Invalid, NotFound
+from ..pagination import Cursor, decode_cursor, parse_limit
+from ..schemas import parse_comment_id, parse_thread
+from ..text.hygiene import InvalidText
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
+def comment_id_of(request: web.Request) -> int:
+    try:
+        return parse_comment_id(request.match_info["comment_id"])
+    except FieldError:
+        raise NotFound("no such comment") from None
+
+
+def page_query(request: web.Request) -> tuple[Cursor | None, int]:
+    errors: list[FieldError] = []
+    cursor: Cursor | None = None
+    limit = 0
+    raw_cursor = request.query.get("cursor")
+    try:
+        cursor = decode_cursor(raw_cursor) if raw_cursor else None
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        limit = parse_limit(request.query.get("limit"))
+    except FieldError as exc:
+        errors.append(exc)
+    if errors:
+        raise Invalid(errors)
+    return cursor, limit
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def conditional_json(request: web.Request, data: Any, *, cache_control: str) -> web.Response:
+    """A cacheable JSON answer with a strong ETag; `If-None-Match` with that tag gets a 304."""
+    body = _dumps(data).encode()
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _etag_matches(request.headers.get("If-None-Match"), etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+def thread_query(request: web.Request, *, required: bool) -> str | None:
+    if "thread" not in request.query:
+        if required:
+            raise Invalid.one("thread", "is required")
+        return None
+    try:
+        return parse_thread(request.query["thread"])
+    except FieldError as exc:
+        raise Invalid.one("thread", exc.message) from None
+    except InvalidText as exc:
+        raise Invalid.one("thread", str(exc)) from None

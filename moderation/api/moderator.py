@@ -1,0 +1,83 @@
+"""Moderator endpoints: the queue, one comment with its history, approve and reject."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from .. import service
+from ..auth import require, require_site
+from ..db import POOL
+from ..domain import Status
+from ..errors import Invalid
+from ..logs import REQUEST_ID
+from ..metrics import METRICS
+from ..schemas import parse_approval, parse_rejection, read_optional_json, read_payload
+from ..views import audit_view, moderator_view
+from .common import comment_id_of, json_response, page_query, thread_query
+
+log = structlog.get_logger("moderation.moderator")
+routes = web.RouteTableDef()
+
+
+def _status_query(request: web.Request) -> Status:
+    raw = request.query.get("status", Status.PENDING.value)
+    try:
+        return Status(raw)
+    except ValueError:
+        raise Invalid.one(
+            "status", "must be one of " + ", ".join(s.value for s in Status)
+        ) from None
+
+
+@routes.get("/v1/sites/{site}/queue")
+async def queue(request: web.Request) -> web.Response:
+    actor = await require_site(request)
+    status = _status_query(request)
+    thread = thread_query(request, required=False)
+    cursor, limit = page_query(request)
+    page = await service.queue_page(request.app[POOL], actor, status, thread, cursor, limit)
+    return json_response(
+        {
+            "items": [moderator_view(c, actor.site_slug) for c in page.items],
+            "next_cursor": page.next_cursor,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@routes.get("/v1/comments/{comment_id}")
+async def comment_detail(request: web.Request) -> web.Response:
+    actor = await require(request)
+    comment, history = await service.comment_detail(
+        request.app[POOL], actor, comment_id_of(request)
+    )
+    return json_response(
+        {**moderator_view(comment, actor.site_slug), "history": [audit_view(e) for e in history]},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@routes.post("/v1/comments/{comment_id}/approve")
+async def approve(request: web.Request) -> web.Response:
+    return await _decide(request, Status.APPROVED)
+
+
+@routes.post("/v1/comments/{comment_id}/reject")
+async def reject(request: web.Request) -> web.Response:
+    return await _decide(request, Status.REJECTED)
+
+
+async def _decide(request: web.Request, to: Status) -> web.Response:
+    actor = await require(request)
+    comment_id = comment_id_of(request)
+    if to == Status.APPROVED:
+        decision = parse_approval(await read_optional_json(request))
+    else:
+        decision = parse_rejection(await read_payload(request))
+    comment = await service.decide(
+        request.app[POOL], actor, comment_id, to, decision, request_id=request[REQUEST_ID]
+    )
+    request.app[METRICS].comments_decided.labels(actor.site_slug, to.value, "token").inc()
+    log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
+    return json_response(moderator_view(comment, actor.site_slug))

@@ -1,0 +1,95 @@
+"""Public endpoints for article pages: post a comment, read a thread's approved comments."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from .. import service
+from ..config import SETTINGS
+from ..db import POOL
+from ..directory import SITES
+from ..errors import NotFound
+from ..identity import client_address
+from ..logs import REQUEST_ID
+from ..metrics import METRICS
+from ..schemas import parse_submission, read_payload
+from ..views import public_view
+from .common import conditional_json, json_response, page_query, thread_query
+
+log = structlog.get_logger("moderation.public")
+routes = web.RouteTableDef()
+
+COMMENTS_PATH = "/v1/sites/{site}/comments"
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Content-Type, X-Request-ID"
+# Short enough that an approval shows within seconds, long enough for a CDN to absorb a rush.
+THREAD_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+
+
+@routes.post(COMMENTS_PATH)
+async def post_comment(request: web.Request) -> web.Response:
+    site = await request.app[SITES].get(request.match_info["site"])
+    submission = parse_submission(await read_payload(request, allow_form=True))
+    settings = request.app[SETTINGS]
+    comment = await service.submit_comment(
+        request.app[POOL],
+        site,
+        submission,
+        secret_key=settings.secret_key,
+        client_ip=client_address(
+            request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+        ),
+        request_id=request[REQUEST_ID],
+    )
+    request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()
+    log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
+    return json_response(public_view(comment, site.slug), status=202)
+
+
+@routes.get(COMMENTS_PATH)
+async def list_thread(request: web.Request) -> web.Response:
+    site = await request.app[SITES].get(request.match_info["site"])
+    thread = thread_query(request, required=True)
+    assert thread is not None
+    cursor, limit = page_query(request)
+    page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
+    body = {
+        "items": [public_view(c, site.slug) for c in page.items],
+        "next_cursor": page.next_cursor,
+    }
+    return conditional_json(request, body, cache_control=THREAD_CACHE_CONTROL)
+
+
+@routes.route("OPTIONS", COMMENTS_PATH)
+async def preflight(request: web.Request) -> web.Response:
+    # The CORS headers themselves are added by `cors` for allowed origins only; a browser
+    # that gets none of them refuses the cross-origin request.
+    await request.app[SITES].get(request.match_info["site"])
+    return web.Response(status=204)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    origin = request.headers.get("Origin")
+    resource = request.match_info.route.resource
+    if origin is None or resource is None or resource.canonical != COMMENTS_PATH:
+        return response
+    response.headers.add("Vary", "Origin")
+    try:
+        site = await request.app[SITES].get(request.match_info["site"])
+    except NotFound:
+        return response
+    if origin in site.origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After, ETag"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response

@@ -1,0 +1,226 @@
+"""The `moderation` command: serve, migrate, and manage sites and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from . import service
+from .config import ConfigError, Settings
+from .db import create_pool
+from .domain import Role
+from .embedded import EmbeddedUnavailable, local_secret, start_embedded_postgres
+from .errors import Problem
+from .logs import configure_logging
+from .migrate import migrate
+
+DEMO_SITE = "demo"
+
+
+class CommandError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moderation",
+        description="Comment moderation service. Reads DATABASE_URL (a PostgreSQL DSN); without "
+        "it, runs on an embedded PostgreSQL kept under MODERATION_DATA_DIR (.moderation/).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP service (applies migrations first)")
+    serve.add_argument(
+        "--host", help="address to listen on (default: MODERATION_HOST or 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
+
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+
+    site = commands.add_parser("site", help="manage sites").add_subparsers(
+        dest="site_command", required=True, metavar="ACTION"
+    )
+    create_site = site.add_parser("create", help="create a site (a tenant: one news site)")
+    create_site.add_argument("slug", help="short name used in URLs, e.g. 'daily-news'")
+    create_site.add_argument("--name", help="display name (default: the slug)")
+    create_site.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="origin allowed to post from a browser (CORS), e.g. https://news.example; repeatable",
+    )
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
+    create_token = token.add_parser(
+        "create", help="create a token and print it alone on stdout (it is shown only once)"
+    )
+    create_token.add_argument("--site", required=True, metavar="SLUG")
+    create_token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    revoke = token.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id", type=int)
+    return parser
+
+
+class Database:
+    """Resolves where the database is: DATABASE_URL, or the embedded development server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: Any = None
+
+    def resolve(self) -> Settings:
+        if self.settings.database_url:
+            return self.settings
+        self.embedded = start_embedded_postgres(self.settings.data_dir)
+        key = (
+            self.settings.secret_key or local_secret(self.settings.data_dir, "secret_key").encode()
+        )
+        return dataclasses.replace(
+            self.settings, database_url=self.embedded.get_uri(), secret_key=key
+        )
+
+
+async def _with_pool(settings: Settings, action: Any) -> Any:
+    async with create_pool(settings, min_size=1) as pool:
+        return await action(pool)
+
+
+async def _prepare(settings: Settings, *, embedded: bool) -> None:
+    """Migrate; on a fresh embedded database, create the demo site and print how to use it."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await migrate(conn, settings.sql_dir)
+    finally:
+        await conn.close()
+    if not embedded:
+        return
+    demo_file = settings.data_dir / "demo-tokens"
+
+    async def ensure_demo(pool: asyncpg.Pool) -> None:
+        async with pool.acquire() as c:
+            has_sites = await c.fetchval("SELECT EXISTS (SELECT 1 FROM sites)")
+        if not has_sites:
+            await service.create_site(
+                pool, DEMO_SITE, "Demo News", [f"http://{settings.host}:{settings.port}"]
+            )
+            _, moderator = await service.create_token(pool, DEMO_SITE, Role.MODERATOR)
+            _, admin = await service.create_token(pool, DEMO_SITE, Role.ADMIN)
+            demo_file.write_text(f"{moderator}\n{admin}\n", encoding="ascii")
+            demo_file.chmod(0o600)
+
+    await _with_pool(settings, ensure_demo)
+    if demo_file.exists():
+        moderator, admin = demo_file.read_text(encoding="ascii").split()
+        _print_welcome(settings, moderator, admin)
+
+
+def _print_welcome(settings: Settings, moderator: str, admin: str) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"""
+Development mode: embedded PostgreSQL under {settings.data_dir}/ (site "{DEMO_SITE}").
+  moderator token: {moderator}
+  admin token:     {admin}
+
+Post a comment, list the queue, approve it, read the thread:
+  curl -s {base}/v1/sites/{DEMO_SITE}/comments -H 'Content-Type: application/json' \\
+    -d '{{"thread": "article-1", "name": "سارة", "email": "sara@example.com",
+         "body": "مقال رائع، شكراً"}}'
+  curl -s {base}/v1/sites/{DEMO_SITE}/queue -H 'Authorization: Bearer {moderator}'
+  curl -s -X POST {base}/v1/comments/ID/approve -H 'Authorization: Bearer {moderator}'
+  curl -s '{base}/v1/sites/{DEMO_SITE}/comments?thread=article-1'
+""",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _serve(settings: Settings, database: Database) -> None:
+    from .app import create_app
+
+    if not settings.secret_key:
+        raise CommandError("MODERATION_SECRET_KEY is required when DATABASE_URL is set")
+    asyncio.run(_prepare(settings, embedded=database.embedded is not None))
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+
+
+async def _site_create(settings: Settings, args: argparse.Namespace) -> None:
+    site = await _with_pool(
+        settings,
+        lambda pool: service.create_site(pool, args.slug, args.name or args.slug, args.origin),
+    )
+    print(f"created site {site.slug} (id {site.id})", file=sys.stderr)
+
+
+async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    token_id, token = await _with_pool(
+        settings, lambda pool: service.create_token(pool, args.site, Role(args.role))
+    )
+    print(
+        f"token id {token_id} ({args.role} of {args.site}); it is shown only once", file=sys.stderr
+    )
+    print(token)
+
+
+async def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    if not await _with_pool(settings, lambda pool: service.revoke_token(pool, args.id)):
+        raise CommandError(f"no active token with id {args.id}")
+    print(f"revoked token {args.id}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            settings = dataclasses.replace(
+                settings,
+                host=args.host or settings.host,
+                port=args.port if args.port is not None else settings.port,
+            )
+        configure_logging(as_json=settings.log_json, level=settings.log_level)
+        database = Database(settings)
+        settings = database.resolve()
+        if args.command == "serve":
+            _serve(settings, database)
+        elif args.command == "migrate":
+            asyncio.run(_prepare(settings, embedded=False))
+        elif args.command == "site":
+            asyncio.run(_site_create(settings, args))
+        elif args.command == "token" and args.token_command == "create":
+            asyncio.run(_token_create(settings, args))
+        elif args.command == "token":
+            asyncio.run(_token_revoke(settings, args))
+    except (CommandError, ConfigError, EmbeddedUnavailable) as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 2
+    except Problem as exc:
+        print(f"moderation: {exc.detail or exc.title}", file=sys.stderr)
+        return 1
+    except asyncpg.UniqueViolationError:
+        print("moderation: that already exists", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"moderation: database error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Settings: one frozen dataclass, read from the environment once and passed in explicitly."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _seconds_list(
+    env: Mapping[str, str], name: str, default: tuple[float, ...]
+) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise ConfigError(f"{name} must list at least one non-negative delay")
+    return values
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    raw = env.get(name, "")
+    try:
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in raw.split(",") if p.strip()
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    # None means "run on an embedded PostgreSQL kept under data_dir" (development only).
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Key for the HMAC of authors' email addresses; generated under data_dir in embedded mode.
+    secret_key: bytes = field(default=b"", repr=False)
+    data_dir: Path = Path(".moderation")
+    development: bool = False
+    log_level: str = "INFO"
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    sql_dir: Path | None = None
+    webhook_allow_private: bool = False
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_timeout: float = 15.0
+    webhook_workers: bool = True
+    shutdown_grace: float = 10.0
+
+    @property
+    def log_json(self) -> bool:
+        return not self.development
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        secret = env.get("MODERATION_SECRET_KEY", "")
+        if secret and len(secret) < 32:
+            raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            host=env.get("MODERATION_HOST", "127.0.0.1"),
+            port=_int(env, "PORT", 8080),
+            secret_key=secret.encode(),
+            data_dir=Path(env.get("MODERATION_DATA_DIR", ".moderation")),
+            development=env.get("MODERATION_ENV", "production").strip().lower() == "development",
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            pool_min_size=_int(env, "MODERATION_POOL_MIN_SIZE", 2),
+            pool_max_size=_int(env, "MODERATION_POOL_MAX_SIZE", 10),
+            trusted_proxies=_networks(env, "MODERATION_TRUSTED_PROXIES"),
+            sql_dir=Path(env["MODERATION_SQL_DIR"]) if env.get("MODERATION_SQL_DIR") else None,
+            webhook_allow_private=_flag(env, "MODERATION_WEBHOOK_ALLOW_PRIVATE"),
+            webhook_retry_schedule=_seconds_list(
+                env, "MODERATION_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE
+            ),
+            webhook_timeout=float(_int(env, "MODERATION_WEBHOOK_TIMEOUT", 15)),
+        )
+
+
+SETTINGS = web.AppKey("moderation.settings", Settings)

@@ -1,0 +1,46 @@
+"""The connection pool: opened in cleanup_ctx, with codecs set on every new connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+
+from .config import SETTINGS, Settings
+
+POOL = web.AppKey("moderation.pool", asyncpg.Pool)
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+        decoder=json.loads,
+        schema="pg_catalog",
+    )
+
+
+def create_pool(settings: Settings, *, min_size: int | None = None) -> asyncpg.Pool:
+    assert settings.database_url, "the database URL is resolved before the pool opens"
+    return asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.pool_min_size if min_size is None else min_size,
+        max_size=settings.pool_max_size,
+        init=init_connection,
+        command_timeout=30,
+        # No server-side state is left on connections (no session GUCs, no LISTEN on pooled
+        # ones, no prepared statements by name), so the default per-release RESET ALL is waste.
+        reset=_no_reset,
+    )
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
+async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with create_pool(app[SETTINGS]) as pool:
+        app[POOL] = pool
+        yield

@@ -1,0 +1,102 @@
+"""The domain vocabulary: statuses, roles, reasons, and the records use cases pass around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class Role(StrEnum):
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Reason(StrEnum):
+    """A statement of reasons a site can show the author (cf. Coral's rejection reason codes)."""
+
+    SPAM = "spam"
+    OFFENSIVE = "offensive"
+    ABUSIVE = "abusive"
+    HATE_SPEECH = "hate_speech"
+    HARASSMENT = "harassment"
+    ILLEGAL_CONTENT = "illegal_content"
+    MISINFORMATION = "misinformation"
+    ADVERTISING = "advertising"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: int
+    slug: str
+    name: str
+    origins: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts on a site: a token's holder, or the system (token_id None)."""
+
+    site_id: int
+    site_slug: str
+    role: Role
+    token_id: int | None
+
+    @property
+    def is_system(self) -> bool:
+        return self.token_id is None
+
+    def may(self, role: Role) -> bool:
+        return self.role == Role.ADMIN or role == Role.MODERATOR
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    site_id: int
+    id: int
+    thread: str
+    parent_id: int | None
+    name: str
+    email: str
+    email_hash: bytes
+    website: str | None
+    body_text: str
+    body_html: str
+    body_dir: str
+    name_dir: str
+    renderer_version: int
+    status: Status
+    reason: str | None
+    decided_at: datetime | None
+    decided_by: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Comment:
+        values = dict(row)
+        values["status"] = Status(values["status"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    comment_id: int
+    actor: str
+    token_id: int | None
+    action: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    note: str | None
+    at: datetime

@@ -1,0 +1,29 @@
+"""Webhook events: their names and payloads (the public view plus the decision, never the email)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from .domain import Comment, Status
+from .views import iso, public_view
+
+
+class Event(StrEnum):
+    CREATED = "comment.created"
+    APPROVED = "comment.approved"
+    REJECTED = "comment.rejected"
+
+
+ALL_EVENTS = tuple(e.value for e in Event)
+
+DECISION_EVENTS = {Status.APPROVED: Event.APPROVED, Status.REJECTED: Event.REJECTED}
+
+
+def payload(event: Event, comment: Comment, site_slug: str) -> dict[str, Any]:
+    data = public_view(comment, site_slug)
+    if event != Event.CREATED:
+        data["reason"] = comment.reason
+        data["decided_at"] = iso(comment.decided_at)
+    return {"type": event.value, "timestamp": iso(datetime.now(UTC)), "data": data}

@@ -1,0 +1,83 @@
+"""Prometheus metrics: one registry per app, route templates (never raw paths) as labels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from .logs import route_of
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    comments_received: Counter
+    comments_decided: Counter
+    pending: Gauge
+
+    @classmethod
+    def create(cls) -> Metrics:
+        registry = CollectorRegistry(auto_describe=True)
+        return cls(
+            registry=registry,
+            requests=Counter(
+                "moderation_http_requests",
+                "HTTP requests by route template, method and status.",
+                ["route", "method", "status"],
+                registry=registry,
+            ),
+            latency=Histogram(
+                "moderation_http_request_duration_seconds",
+                "HTTP request latency by route template.",
+                ["route"],
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+                registry=registry,
+            ),
+            comments_received=Counter(
+                "moderation_comments_received",
+                "Comments accepted, by site and initial status.",
+                ["site", "status"],
+                registry=registry,
+            ),
+            comments_decided=Counter(
+                "moderation_comments_decided",
+                "Moderation decisions, by site, outcome and actor kind.",
+                ["site", "status", "actor"],
+                registry=registry,
+            ),
+            pending=Gauge(
+                "moderation_pending_comments",
+                "Comments waiting for a decision, by site (measured at scrape time).",
+                ["site"],
+                registry=registry,
+            ),
+        )
+
+
+METRICS = web.AppKey("moderation.metrics", Metrics)
+
+
+@web.middleware
+async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = route_of(request)
+        metrics = request.app[METRICS]
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,183 @@
+"""Comments SQL: insert, keyset pages, and guarded status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+
+from ..domain import Comment, Status
+from ..pagination import Cursor
+from . import Connection
+
+COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
+    body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
+    created_at"""
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    site_id: int
+    thread: str
+    parent_id: int | None
+    name: str
+    email: str
+    email_hash: bytes
+    website: str | None
+    body_text: str
+    body_html: str
+    body_dir: str
+    name_dir: str
+    renderer_version: int
+    status: Status
+    reason: str | None
+    client_ip: IPv4Address | IPv6Address | None
+    request_id: str | None
+
+
+async def insert(conn: Connection, new: NewComment) -> Comment:
+    row = await conn.fetchrow(
+        f"""INSERT INTO comments (site_id, thread, parent_id, name, email, email_hash, website,
+                body_text, body_html, body_dir, name_dir, renderer_version, status, reason,
+                decided_at, client_ip, request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                CASE WHEN $13 = 'pending' THEN NULL ELSE now() END, $15, $16)
+            RETURNING {COMMENT_COLUMNS}""",
+        new.site_id,
+        new.thread,
+        new.parent_id,
+        new.name,
+        new.email,
+        new.email_hash,
+        new.website,
+        new.body_text,
+        new.body_html,
+        new.body_dir,
+        new.name_dir,
+        new.renderer_version,
+        new.status.value,
+        new.reason,
+        new.client_ip,
+        new.request_id,
+    )
+    return Comment.from_row(row)
+
+
+async def get(conn: Connection, site_id: int, comment_id: int) -> Comment | None:
+    row = await conn.fetchrow(
+        f"SELECT {COMMENT_COLUMNS} FROM comments WHERE site_id = $1 AND id = $2",
+        site_id,
+        comment_id,
+    )
+    return None if row is None else Comment.from_row(row)
+
+
+async def is_approved_in_thread(
+    conn: Connection, site_id: int, comment_id: int, thread: str
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND id = $2
+                                 AND thread = $3 AND status = 'approved')""",
+            site_id,
+            comment_id,
+            thread,
+        )
+    )
+
+
+async def approved_in_thread(
+    conn: Connection, site_id: int, thread: str, after: Cursor | None, limit: int
+) -> list[Comment]:
+    if after is None:
+        rows = await conn.fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM comments
+                 WHERE site_id = $1 AND thread = $2 AND status = 'approved'
+                 ORDER BY created_at, id LIMIT $3""",
+            site_id,
+            thread,
+            limit,
+        )
+    else:
+        rows = await conn.fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM comments
+                 WHERE site_id = $1 AND thread = $2 AND status = 'approved'
+                   AND (created_at, id) > ($3, $4)
+                 ORDER BY created_at, id LIMIT $5""",
+            site_id,
+            thread,
+            after.at,
+            after.id,
+            limit,
+        )
+    return [Comment.from_row(r) for r in rows]
+
+
+async def queue_page(
+    conn: Connection,
+    site_id: int,
+    status: Status,
+    thread: str | None,
+    after: Cursor | None,
+    limit: int,
+) -> list[Comment]:
+    """Pending comments oldest first; decided ones newest decision first."""
+    pending = status == Status.PENDING
+    key = "created_at" if pending else "decided_at"
+    compare, order = (">", "ASC") if pending else ("<", "DESC")
+    conditions = ["site_id = $1", "status = $2"]
+    args: list[object] = [site_id, status.value]
+    if thread is not None:
+        args.append(thread)
+        conditions.append(f"thread = ${len(args)}")
+    if after is not None:
+        args.extend([after.at, after.id])
+        conditions.append(f"({key}, id) {compare} (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""SELECT {COMMENT_COLUMNS} FROM comments WHERE {" AND ".join(conditions)}
+             ORDER BY {key} {order}, id {order} LIMIT ${len(args)}""",
+        *args,
+    )
+    return [Comment.from_row(r) for r in rows]
+
+
+async def change_status(
+    conn: Connection,
+    site_id: int,
+    comment_id: int,
+    *,
+    expected: Status,
+    to: Status,
+    reason: str | None,
+    decided_by: int | None,
+) -> Comment | None:
+    """Guarded transition: only a comment still in `expected` changes; None otherwise."""
+    row = await conn.fetchrow(
+        f"""UPDATE comments
+               SET status = $4, reason = $5, decided_at = now(), decided_by = $6
+             WHERE site_id = $1 AND id = $2 AND status = $3
+         RETURNING {COMMENT_COLUMNS}""",
+        site_id,
+        comment_id,
+        expected.value,
+        to.value,
+        reason,
+        decided_by,
+    )
+    return None if row is None else Comment.from_row(row)
+
+
+async def status_of(conn: Connection, site_id: int, comment_id: int) -> Status | None:
+    value = await conn.fetchval(
+        "SELECT status FROM comments WHERE site_id = $1 AND id = $2", site_id, comment_id
+    )
+    return None if value is None else Status(value)
+
+
+async def pending_counts(conn: Connection) -> list[tuple[str, int]]:
+    rows = await conn.fetch(
+        """SELECT s.slug, count(c.id) AS pending
+             FROM sites s LEFT JOIN comments c ON c.site_id = s.id AND c.status = 'pending'
+            GROUP BY s.slug"""
+    )
+    return [(r["slug"], r["pending"]) for r in rows]

@@ -1,0 +1,33 @@
+"""The webhook outbox: a delivery per subscribed endpoint, written in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import Connection
+
+NOTIFY_CHANNEL = "moderation_webhooks"
+
+
+async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict[str, Any]) -> int:
+    """Queue `payload` for every live endpoint of the site subscribed to `event_type`.
+
+    Runs inside the caller's transaction (the outbox pattern): the event exists exactly when the
+    change it describes was committed. The NOTIFY, too, is only delivered on commit.
+    """
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    status = await conn.execute(
+        """INSERT INTO webhook_deliveries
+               (site_id, endpoint_id, msg_id, event_type, body, next_attempt_at)
+           SELECT $1, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $2, $3, now()
+             FROM webhook_endpoints e
+            WHERE e.site_id = $1 AND e.deleted_at IS NULL AND $2 = ANY (e.events)""",
+        site_id,
+        event_type,
+        body,
+    )
+    queued = int(status.rsplit(" ", 1)[1])
+    if queued:
+        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    return queued

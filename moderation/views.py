@@ -1,0 +1,59 @@
+"""Output allowlists: what each audience may see of a comment. Never `asdict(row)`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .domain import AuditEntry, Comment
+
+
+def iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat().replace("+00:00", "Z")
+
+
+def public_view(comment: Comment, site_slug: str) -> dict[str, Any]:
+    """What anyone may see: never the email, its hash, the IP or moderation internals."""
+    return {
+        "id": str(comment.id),
+        "site": site_slug,
+        "thread": comment.thread,
+        "parent_id": None if comment.parent_id is None else str(comment.parent_id),
+        "name": comment.name,
+        "name_dir": comment.name_dir,
+        "website": comment.website,
+        "body_html": comment.body_html,
+        "body_dir": comment.body_dir,
+        "status": comment.status.value,
+        "created_at": iso(comment.created_at),
+    }
+
+
+def decided_by(comment: Comment) -> str | None:
+    if comment.decided_at is None:
+        return None
+    return "system" if comment.decided_by is None else f"token:{comment.decided_by}"
+
+
+def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
+    return {
+        **public_view(comment, site_slug),
+        "email": comment.email,
+        "body_text": comment.body_text,
+        "decided_at": iso(comment.decided_at),
+        "decided_by": decided_by(comment),
+        "reason": comment.reason,
+    }
+
+
+def audit_view(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": str(entry.id),
+        "action": entry.action,
+        "actor": "system" if entry.token_id is None else f"token:{entry.token_id}",
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "reason": entry.reason,
+        "note": entry.note,
+        "at": iso(entry.at),
+    }

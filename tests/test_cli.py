@@ -1,0 +1,177 @@
+"""The `moderation` command, run as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from moderation import tokens
+from moderation.migrate import migrate
+from tests.conftest import TEST_SECRET, recreate_database
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+async def cli_env(server_url: str, worker_id: str) -> dict[str, str]:
+    url = await recreate_database(server_url, f"moderation_cli_{worker_id}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=url, MODERATION_SECRET_KEY=TEST_SECRET.decode())
+    return env
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["serve", "--help"],
+        ["migrate", "--help"],
+        ["site", "create", "--help"],
+        ["token", "create", "--help"],
+        ["token", "revoke", "--help"],
+    ):
+        result = run_cli(*args, env=dict(os.environ))
+        assert result.returncode == 0 and "usage:" in result.stdout
+
+
+async def test_sites_and_tokens_are_managed_from_the_command_line(cli_env: dict[str, str]) -> None:
+    assert run_cli("migrate", env=cli_env).returncode == 0
+    created = run_cli(
+        "site",
+        "create",
+        "al-akhbar",
+        "--name",
+        "الأخبار",
+        "--origin",
+        "https://akhbar.example",
+        env=cli_env,
+    )
+    assert created.returncode == 0, created.stderr
+    made = run_cli("token", "create", "--site", "al-akhbar", "--role", "moderator", env=cli_env)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert made.stdout == token + "\n" and tokens.is_well_formed(token)
+    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
+    try:
+        row = await conn.fetchrow("SELECT id, token_hash FROM tokens")
+        site = await conn.fetchrow("SELECT name, origins FROM sites")
+    finally:
+        await conn.close()
+    assert row["token_hash"] == tokens.token_hash(token)
+    assert token not in made.stderr
+    assert (site["name"], site["origins"]) == ("الأخبار", ["https://akhbar.example"])
+    assert run_cli("token", "revoke", str(row["id"]), env=cli_env).returncode == 0
+    assert run_cli("token", "revoke", str(row["id"]), env=cli_env).returncode != 0
+    missing = run_cli("token", "create", "--site", "nowhere", "--role", "admin", env=cli_env)
+    assert missing.returncode != 0 and missing.stdout == ""
+    duplicate = run_cli("site", "create", "al-akhbar", env=cli_env)
+    assert duplicate.returncode != 0
+    bad_slug = run_cli("site", "create", "Not A Slug!", env=cli_env)
+    assert bad_slug.returncode != 0 and "slug" in bad_slug.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(150):
+            assert process.poll() is None, "the service exited early"
+            try:
+                async with http.get(f"{base}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the service did not come up")
+
+
+async def test_serve_on_an_embedded_database_prints_a_demo_token_that_works(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
+    env.update(
+        MODERATION_DATA_DIR=str(tmp_path / "data"), MODERATION_ENV="development", PORT=str(port)
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_until_up(base, process)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{base}/v1/sites/demo/comments",
+                json={
+                    "thread": "a",
+                    "name": "نور",
+                    "email": "nour@example.com",
+                    "body": "أول تعليق",
+                },
+            ) as response,
+        ):
+            assert response.status == 202
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    moderator = re.search(r"moderator token: (cmod_\w+)", stderr)
+    assert moderator and tokens.is_well_formed(moderator.group(1))
+    assert "curl" in stderr
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+async def test_serve_with_a_database_url_never_prints_secrets(cli_env: dict[str, str]) -> None:
+    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
+    await migrate(conn)
+    await conn.close()
+    port = _free_port()
+    env = {**cli_env, "PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await _wait_until_up(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "cmod_" not in stdout + stderr and TEST_SECRET.decode() not in stdout + stderr
+    assert '"event": "request"' in stdout + stderr or '"event":"request"' in (
+        stdout + stderr
+    ).replace(" ", "")
+
+
+def test_serve_refuses_to_start_without_a_secret_key(cli_env: dict[str, str]) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "MODERATION_SECRET_KEY"}
+    result = run_cli("serve", "--port", "1", env=env)
+    assert result.returncode == 2 and "MODERATION_SECRET_KEY" in result.stderr

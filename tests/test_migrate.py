@@ -1,0 +1,61 @@
+"""Migrations: numbered files applied once, in order, safely from several processes at once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import asyncpg
+
+from moderation.migrate import migrate, sql_dir
+from tests.conftest import recreate_database
+
+
+async def test_concurrent_migrations_apply_each_file_exactly_once(
+    server_url: str, worker_id: str
+) -> None:
+    url = await recreate_database(server_url, f"moderation_migrate_{worker_id}")
+    connections = [await asyncpg.connect(url) for _ in range(4)]
+    try:
+        results = await asyncio.gather(*(migrate(c) for c in connections))
+        applied = sorted(name for result in results for name in result)
+        files = sorted(p.name for p in sql_dir().glob("[0-9][0-9][0-9][0-9]_*.sql"))
+        assert applied == files
+        assert await migrate(connections[0]) == []
+        recorded = await connections[0].fetch("SELECT name FROM schema_migrations ORDER BY name")
+        assert [r["name"] for r in recorded] == files
+    finally:
+        for c in connections:
+            await c.close()
+
+
+def test_migration_files_are_numbered_without_gaps() -> None:
+    names = sorted(p.name for p in sql_dir().glob("*.sql"))
+    assert [int(n[:4]) for n in names] == list(range(1, len(names) + 1))
+
+
+def test_an_installed_wheel_carries_the_migrations(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+    )
+    wheel = next(tmp_path.glob("moderation-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    packaged = sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("moderation/_sql/"))
+    assert packaged == sorted(p.name for p in (root / "sql").glob("*.sql"))
+    assert "moderation/openapi.json" in names
