@@ -7,9 +7,10 @@ import time
 import asyncpg
 from aiohttp import web
 
-from .domain import Site
+from .domain import Site, SiteSettings
 from .errors import NotFound
 from .store import sites
+from .text.rules import SiteRules
 
 # A site created or changed by the CLI is seen by every instance within this many seconds.
 TTL_SECONDS = 2.0
@@ -20,6 +21,7 @@ class SiteDirectory:
         self._pool = pool
         self._ttl = ttl
         self._cache: dict[str, tuple[float, Site]] = {}
+        self._rules: dict[int, tuple[SiteSettings, str, SiteRules]] = {}
 
     async def get(self, slug: str) -> Site:
         now = time.monotonic()
@@ -35,6 +37,24 @@ class SiteDirectory:
             self._cache.clear()
         self._cache[slug] = (now + self._ttl, site)
         return site
+
+    def forget(self, slug: str) -> None:
+        self._cache.pop(slug, None)
+
+    def rules_for(self, site: Site) -> SiteRules:
+        """The site's word rules, built once per version of its settings (1,000 terms take a
+        while to fold; a comment must not pay for that)."""
+        cached = self._rules.get(site.id)
+        if cached is not None and cached[0] == site.settings and cached[1] == site.name:
+            return cached[2]
+        rules = SiteRules(
+            banned_terms=site.settings.banned_terms,
+            suspect_terms=site.settings.suspect_terms,
+            max_links=site.settings.max_links,
+            reserved_names=(site.slug, site.name),
+        )
+        self._rules[site.id] = (site.settings, site.name, rules)
+        return rules
 
 
 SITES = web.AppKey("moderation.sites", SiteDirectory)

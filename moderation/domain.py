@@ -35,12 +35,28 @@ class Reason(StrEnum):
     OTHER = "other"
 
 
+class Policy(StrEnum):
+    PRE_MODERATE = "pre-moderate"
+    TRUST_APPROVED_AUTHORS = "trust-approved-authors"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    policy: Policy = Policy.PRE_MODERATE
+    max_links: int = 2
+    banned_terms: tuple[str, ...] = ()
+    suspect_terms: tuple[str, ...] = ()
+    flood_seconds: int = 15
+    hourly_limit: int = 30
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     id: int
     slug: str
     name: str
     origins: tuple[str, ...]
+    settings: SiteSettings = SiteSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +96,13 @@ class Comment:
     decided_at: datetime | None
     decided_by: int | None
     created_at: datetime
+    flags: tuple[dict[str, str], ...] = ()
 
     @classmethod
     def from_row(cls, row: Any) -> Comment:
         values = dict(row)
         values["status"] = Status(values["status"])
+        values["flags"] = tuple(values.get("flags") or ())
         return cls(**values)
 
 

@@ -18,18 +18,26 @@ MAX_LIMIT = 200
 class Cursor:
     at: datetime
     id: int
+    # Only in "flagged first" listings: whether the last row seen was flagged.
+    flagged: bool | None = None
 
 
-def encode_cursor(at: datetime, row_id: int) -> str:
+def encode_cursor(at: datetime, row_id: int, flagged: bool | None = None) -> str:
     micros = (at - _EPOCH) // timedelta(microseconds=1)
-    return base64.urlsafe_b64encode(f"{micros}.{row_id}".encode()).decode().rstrip("=")
+    text = f"{micros}.{row_id}" + ("" if flagged is None else f".{int(flagged)}")
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(raw: str) -> Cursor:
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
-        micros, row_id = (int(part) for part in text.split("."))
-        return Cursor(at=_EPOCH + timedelta(microseconds=micros), id=row_id)
+        parts = [int(part) for part in text.split(".")]
+        if len(parts) == 2:
+            return Cursor(at=_EPOCH + timedelta(microseconds=parts[0]), id=parts[1])
+        micros, row_id, flagged = parts
+        if flagged not in (0, 1):
+            raise ValueError(flagged)
+        return Cursor(_EPOCH + timedelta(microseconds=micros), row_id, bool(flagged))
     except (ValueError, binascii.Error, OverflowError, UnicodeDecodeError):
         raise FieldError("cursor", "is not a cursor this service issued") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ MAX_BODY_BYTES = 64 * 1024
 JSON_TYPES = frozenset({"application/json"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 NOTE_MAX = 500
+HONEYPOT_FIELD = "url"
 T = TypeVar("T")
 
 
@@ -123,7 +125,10 @@ def parse_name(value: Any) -> str:
 
 
 def parse_body(value: Any) -> str:
-    return _bounded(clean_body(_string(value)), 1, 10_000)
+    body = _bounded(clean_body(_string(value)), 1, 10_000)
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in body):
+        raise FieldError("", "must contain visible text")
+    return body
 
 
 def parse_email(value: Any) -> str:
@@ -174,6 +179,8 @@ class Submission:
     body: str
     website: str | None
     parent_id: int | None
+    # The hidden `url` field of the form: people never see it, bots fill anything called url.
+    honeypot: bool = False
 
 
 def parse_submission(data: Mapping[str, Any]) -> Submission:
@@ -186,7 +193,9 @@ def parse_submission(data: Mapping[str, Any]) -> Submission:
     parent_id = fields.take("parent_id", parse_comment_id, required=False)
     fields.check()
     assert thread is not None and name is not None and email is not None and body is not None
-    return Submission(thread, name, email, body, website, parent_id)
+    trap = data.get(HONEYPOT_FIELD)
+    honeypot = bool(trap.strip()) if isinstance(trap, str) else trap is not None
+    return Submission(thread, name, email, body, website, parent_id, honeypot)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 import asyncpg
 
-from . import events, tokens
-from .domain import Actor, AuditEntry, Comment, Role, Site, Status
-from .errors import AlreadyDecided, Invalid, NotFound
+from . import events, ratelimit, tokens
+from .domain import Actor, AuditEntry, Comment, Policy, Role, Site, SiteSettings, Status
+from .errors import AlreadyDecided, Conflict, Invalid, NotFound
 from .identity import IPAddress, email_fingerprint
 from .pagination import Cursor, encode_cursor
 from .schemas import Decision, Submission
-from .store import audit, comments, outbox, sites
+from .store import Connection, audit, comments, outbox, sites
+from .text import fold
 from .text.hygiene import text_direction
 from .text.render import RENDERER_VERSION, render_body
+from .text.rules import SiteRules
+
+# Reasons the system gives for its own decisions (moderators pick from domain.Reason).
+BANNED_TERM = "banned_term"
+TRUSTED_AUTHOR = "trusted_author"
+
+
+class DuplicateComment(Conflict):
+    slug = "duplicate-comment"
+    title = "Duplicate comment"
+
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -26,46 +39,97 @@ class Page:
     next_cursor: str | None
 
 
+async def check_client_limits(pool: asyncpg.Pool, site: Site, client_ip: IPAddress | None) -> None:
+    """The per-network flood and hourly limits: checked before any parsing or sanitizing, so a
+    flood is refused at the cost of one query."""
+    if client_ip is None:
+        return
+    async with pool.acquire() as conn:
+        await ratelimit.enforce(conn, site.id, ratelimit.network_key(client_ip), site.settings)
+
+
 async def submit_comment(
     pool: asyncpg.Pool,
     site: Site,
     submission: Submission,
+    rules: SiteRules,
     *,
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
 ) -> Comment:
+    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
+    pending with flags. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
+    email_hash = email_fingerprint(secret_key, site.id, submission.email)
+    status, reason, flags = Status.PENDING, None, []
+    if submission.honeypot:
+        status = Status.SPAM
+    else:
+        verdict = rules.evaluate(
+            name=submission.name, body=submission.body, website=submission.website
+        )
+        flags = [flag.as_json() for flag in verdict.flags]
+        if verdict.banned_term is not None:
+            status, reason = Status.REJECTED, BANNED_TERM
+            flags.insert(0, {"kind": BANNED_TERM, "term": verdict.banned_term})
     rendered = render_body(submission.body)
-    new = comments.NewComment(
-        site_id=site.id,
-        thread=submission.thread,
-        parent_id=submission.parent_id,
-        name=submission.name,
-        email=submission.email,
-        email_hash=email_fingerprint(secret_key, site.id, submission.email),
-        website=submission.website,
-        body_text=submission.body,
-        body_html=rendered.html,
-        body_dir=rendered.direction,
-        name_dir=text_direction(submission.name),
-        renderer_version=RENDERER_VERSION,
-        status=Status.PENDING,
-        reason=None,
-        client_ip=client_ip,
-        request_id=request_id,
-    )
+    duplicate_key = hashlib.sha256(fold.duplicate_key(submission.body).encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
+        await ratelimit.enforce(conn, site.id, f"author:{email_hash.hex()}", site.settings)
         if submission.parent_id is not None and not await comments.is_approved_in_thread(
             conn, site.id, submission.parent_id, submission.thread
         ):
             raise Invalid.one("parent_id", "must be an approved comment in the same thread")
-        comment = await comments.insert(conn, new)
+        # Two identical posts racing each other must not both get in.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            int.from_bytes(
+                hashlib.sha256(email_hash + duplicate_key).digest()[:8], "big", signed=True
+            ),
+        )
+        if await comments.is_duplicate(conn, site.id, email_hash, submission.thread, duplicate_key):
+            raise DuplicateComment("duplicate comment: you already posted this here")
+        if (
+            status == Status.PENDING
+            and not flags
+            and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS
+            and await comments.has_approved_comment(conn, site.id, email_hash)
+        ):
+            status, reason = Status.APPROVED, TRUSTED_AUTHOR
+        comment = await comments.insert(
+            conn,
+            comments.NewComment(
+                site_id=site.id,
+                thread=submission.thread,
+                parent_id=submission.parent_id,
+                name=submission.name,
+                email=submission.email,
+                email_hash=email_hash,
+                website=submission.website,
+                body_text=submission.body,
+                body_html=rendered.html,
+                body_dir=rendered.direction,
+                name_dir=text_direction(submission.name),
+                renderer_version=RENDERER_VERSION,
+                status=status,
+                reason=reason,
+                client_ip=client_ip,
+                request_id=request_id,
+                flags=flags,
+                duplicate_key=duplicate_key,
+            ),
+        )
+        if status == Status.SPAM:
+            return comment  # bots learn nothing, and sites hear nothing of it
         await outbox.enqueue(
             conn,
             site.id,
             events.Event.CREATED,
             events.payload(events.Event.CREATED, comment, site.slug),
         )
+        if status in events.DECISION_EVENTS:
+            system = Actor(site_id=site.id, site_slug=site.slug, role=Role.ADMIN, token_id=None)
+            await _record_decision(conn, system, comment, Status.PENDING, None, request_id)
     return comment
 
 
@@ -93,22 +157,34 @@ async def decide(
         if comment is None:
             current = await comments.status_of(conn, actor.site_id, comment_id)
             raise NotFound("no such comment") if current is None else AlreadyDecided(current)
-        await audit.record(
-            conn,
-            actor,
-            comment_id,
-            action="approve" if to == Status.APPROVED else "reject",
-            from_status=Status.PENDING.value,
-            to_status=to.value,
-            reason=reason,
-            note=decision.note,
-            request_id=request_id,
-        )
-        event = events.DECISION_EVENTS[to]
-        await outbox.enqueue(
-            conn, actor.site_id, event, events.payload(event, comment, actor.site_slug)
-        )
+        await _record_decision(conn, actor, comment, Status.PENDING, decision.note, request_id)
     return comment
+
+
+async def _record_decision(
+    conn: Connection,
+    actor: Actor,
+    comment: Comment,
+    from_status: Status,
+    note: str | None,
+    request_id: str | None,
+) -> None:
+    """The audit row and the webhook event of a decision, in the decision's own transaction."""
+    await audit.record(
+        conn,
+        actor,
+        comment.id,
+        action="approve" if comment.status == Status.APPROVED else "reject",
+        from_status=from_status.value,
+        to_status=comment.status.value,
+        reason=comment.reason,
+        note=note,
+        request_id=request_id,
+    )
+    event = events.DECISION_EVENTS[comment.status]
+    await outbox.enqueue(
+        conn, actor.site_id, event, events.payload(event, comment, actor.site_slug)
+    )
 
 
 async def comment_detail(
@@ -126,7 +202,7 @@ async def thread_page(
 ) -> Page:
     async with pool.acquire() as conn:
         rows = await comments.approved_in_thread(conn, site.id, thread, after, limit + 1)
-    return _page(rows, limit, Status.APPROVED, by_creation=True)
+    return _page(rows, limit, by_creation=True)
 
 
 async def queue_page(
@@ -136,20 +212,26 @@ async def queue_page(
     thread: str | None,
     after: Cursor | None,
     limit: int,
+    *,
+    flagged_first: bool = False,
 ) -> Page:
     async with pool.acquire() as conn:
-        rows = await comments.queue_page(conn, actor.site_id, status, thread, after, limit + 1)
-    return _page(rows, limit, status, by_creation=status == Status.PENDING)
+        rows = await comments.queue_page(
+            conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
+        )
+    return _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
 
 
-def _page(rows: list[Comment], limit: int, status: Status, *, by_creation: bool) -> Page:
+def _page(
+    rows: list[Comment], limit: int, *, by_creation: bool, flagged_first: bool = False
+) -> Page:
     items = rows[:limit]
     if len(rows) <= limit:
         return Page(items, None)
     last = items[-1]
     at = last.created_at if by_creation else last.decided_at
     assert at is not None
-    return Page(items, encode_cursor(at, last.id))
+    return Page(items, encode_cursor(at, last.id, bool(last.flags) if flagged_first else None))
 
 
 async def site_by_slug(pool: asyncpg.Pool, slug: str) -> Site:
@@ -183,3 +265,8 @@ async def create_token(pool: asyncpg.Pool, site_slug: str, role: Role) -> tuple[
 async def revoke_token(pool: asyncpg.Pool, token_id: int) -> bool:
     async with pool.acquire() as conn:
         return await sites.revoke_token(conn, token_id)
+
+
+async def save_settings(pool: asyncpg.Pool, site: Site, settings: SiteSettings) -> None:
+    async with pool.acquire() as conn:
+        await sites.save_settings(conn, site.id, settings)

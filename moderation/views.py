@@ -43,6 +43,7 @@ def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
         "decided_at": iso(comment.decided_at),
         "decided_by": decided_by(comment),
         "reason": comment.reason,
+        "flags": list(comment.flags),
     }
 
 

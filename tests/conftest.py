@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,7 +19,7 @@ from moderation import service
 from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import POOL
-from moderation.domain import Role
+from moderation.domain import Role, SiteSettings
 from moderation.migrate import migrate
 
 TEST_SECRET = b"test-secret-key-of-at-least-32-bytes!!"
@@ -31,6 +32,8 @@ APP_TABLES = ", ".join(
         "webhook_endpoints",
         "webhook_deliveries",
         "webhook_attempts",
+        "site_settings",
+        "rate_limits",
     ]
 )
 
@@ -67,12 +70,27 @@ async def recreate_database(server: str, name: str) -> str:
     return with_database(server, name)
 
 
+async def drop_database(server: str, name: str) -> None:
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(server_url: str, worker_id: str) -> str:
-    """A database of this worker's own, migrated with the real runner."""
+def database_prefix(worker_id: str) -> str:
+    """Unique to this test process, so test runs sharing one server never share a database."""
+    return f"moderation_{worker_id}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, database_prefix: str) -> Iterator[str]:
+    """A database of this worker's own, migrated with the real runner, dropped at the end."""
+    name = f"{database_prefix}_main"
 
     async def prepare() -> str:
-        url = await recreate_database(server_url, f"moderation_test_{worker_id}")
+        url = await recreate_database(server_url, name)
         conn = await asyncpg.connect(url)
         try:
             await migrate(conn)
@@ -80,7 +98,17 @@ def database_url(server_url: str, worker_id: str) -> str:
             await conn.close()
         return url
 
-    return asyncio.run(prepare())
+    yield asyncio.run(prepare())
+    asyncio.run(drop_database(server_url, name))
+
+
+@pytest.fixture
+async def scratch_database(server_url: str, database_prefix: str) -> AsyncIterator[str]:
+    """An empty database for one test (migrations, the command line)."""
+    name = f"{database_prefix}_{uuid.uuid4().hex[:8]}"
+    url = await recreate_database(server_url, name)
+    yield url
+    await drop_database(server_url, name)
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -127,9 +155,19 @@ class SiteFixture:
         return {"Authorization": f"Bearer {token or self.moderator}"}
 
 
-async def make_site(client: TestClient, slug: str, origins: list[str] | None = None) -> SiteFixture:
+# Tests post many comments from one address and author; the limits get tests of their own.
+UNLIMITED = SiteSettings(flood_seconds=0, hourly_limit=0)
+
+
+async def make_site(
+    client: TestClient,
+    slug: str,
+    origins: list[str] | None = None,
+    settings: SiteSettings = UNLIMITED,
+) -> SiteFixture:
     pool = client.app[POOL]
-    await service.create_site(pool, slug, slug.title(), origins or [])
+    site = await service.create_site(pool, slug, slug.title(), origins or [])
+    await service.save_settings(pool, site, settings)
     _, moderator = await service.create_token(pool, slug, Role.MODERATOR)
     _, admin = await service.create_token(pool, slug, Role.ADMIN)
     return SiteFixture(slug, moderator, admin)

@@ -17,7 +17,7 @@ import pytest
 
 from moderation import tokens
 from moderation.migrate import migrate
-from tests.conftest import TEST_SECRET, recreate_database
+from tests.conftest import TEST_SECRET
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -31,8 +31,8 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-async def cli_env(server_url: str, worker_id: str) -> dict[str, str]:
-    url = await recreate_database(server_url, f"moderation_cli_{worker_id}")
+async def cli_env(scratch_database: str) -> dict[str, str]:
+    url = scratch_database
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
     env.update(DATABASE_URL=url, MODERATION_SECRET_KEY=TEST_SECRET.decode())
     return env

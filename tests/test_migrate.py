@@ -11,13 +11,10 @@ from pathlib import Path
 import asyncpg
 
 from moderation.migrate import migrate, sql_dir
-from tests.conftest import recreate_database
 
 
-async def test_concurrent_migrations_apply_each_file_exactly_once(
-    server_url: str, worker_id: str
-) -> None:
-    url = await recreate_database(server_url, f"moderation_migrate_{worker_id}")
+async def test_concurrent_migrations_apply_each_file_exactly_once(scratch_database: str) -> None:
+    url = scratch_database
     connections = [await asyncpg.connect(url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrate(c) for c in connections))

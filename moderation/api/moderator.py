@@ -30,13 +30,23 @@ def _status_query(request: web.Request) -> Status:
         ) from None
 
 
+def _flag_query(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise Invalid.one(name, "must be true or false")
+    return raw in ("true", "1")
+
+
 @routes.get("/v1/sites/{site}/queue")
 async def queue(request: web.Request) -> web.Response:
     actor = await require_site(request)
     status = _status_query(request)
     thread = thread_query(request, required=False)
+    flagged_first = _flag_query(request, "flagged")
     cursor, limit = page_query(request)
-    page = await service.queue_page(request.app[POOL], actor, status, thread, cursor, limit)
+    page = await service.queue_page(
+        request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
+    )
     return json_response(
         {
             "items": [moderator_view(c, actor.site_slug) for c in page.items],

@@ -31,17 +31,21 @@ THREAD_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 
 @routes.post(COMMENTS_PATH)
 async def post_comment(request: web.Request) -> web.Response:
-    site = await request.app[SITES].get(request.match_info["site"])
-    submission = parse_submission(await read_payload(request, allow_form=True))
+    directory = request.app[SITES]
+    site = await directory.get(request.match_info["site"])
     settings = request.app[SETTINGS]
+    client_ip = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+    )
+    await service.check_client_limits(request.app[POOL], site, client_ip)
+    submission = parse_submission(await read_payload(request, allow_form=True))
     comment = await service.submit_comment(
         request.app[POOL],
         site,
         submission,
+        directory.rules_for(site),
         secret_key=settings.secret_key,
-        client_ip=client_address(
-            request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
-        ),
+        client_ip=client_ip,
         request_id=request[REQUEST_ID],
     )
     request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()

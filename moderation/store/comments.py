@@ -11,7 +11,7 @@ from . import Connection
 
 COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
-    created_at"""
+    created_at, flags"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +32,17 @@ class NewComment:
     reason: str | None
     client_ip: IPv4Address | IPv6Address | None
     request_id: str | None
+    flags: list[dict[str, str]]
+    duplicate_key: bytes | None
 
 
 async def insert(conn: Connection, new: NewComment) -> Comment:
     row = await conn.fetchrow(
         f"""INSERT INTO comments (site_id, thread, parent_id, name, email, email_hash, website,
                 body_text, body_html, body_dir, name_dir, renderer_version, status, reason,
-                decided_at, client_ip, request_id)
+                decided_at, client_ip, request_id, flags, duplicate_key)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                CASE WHEN $13 = 'pending' THEN NULL ELSE now() END, $15, $16)
+                CASE WHEN $13 = 'pending' THEN NULL ELSE now() END, $15, $16, $17, $18)
             RETURNING {COMMENT_COLUMNS}""",
         new.site_id,
         new.thread,
@@ -58,6 +60,8 @@ async def insert(conn: Connection, new: NewComment) -> Comment:
         new.reason,
         new.client_ip,
         new.request_id,
+        new.flags,
+        new.duplicate_key,
     )
     return Comment.from_row(row)
 
@@ -119,8 +123,11 @@ async def queue_page(
     thread: str | None,
     after: Cursor | None,
     limit: int,
+    *,
+    flagged_first: bool = False,
 ) -> list[Comment]:
-    """Pending comments oldest first; decided ones newest decision first."""
+    """Pending comments oldest first; decided ones newest decision first; optionally the
+    flagged ones before all others."""
     pending = status == Status.PENDING
     key = "created_at" if pending else "decided_at"
     compare, order = (">", "ASC") if pending else ("<", "DESC")
@@ -131,11 +138,17 @@ async def queue_page(
         conditions.append(f"thread = ${len(args)}")
     if after is not None:
         args.extend([after.at, after.id])
-        conditions.append(f"({key}, id) {compare} (${len(args) - 1}, ${len(args)})")
+        after_key = f"({key}, id) {compare} (${len(args) - 1}, ${len(args)})"
+        if flagged_first:
+            args.append(bool(after.flagged))
+            flag = f"${len(args)}"
+            after_key = f"(flagged < {flag} OR (flagged = {flag} AND {after_key}))"
+        conditions.append(after_key)
     args.append(limit)
     rows = await conn.fetch(
         f"""SELECT {COMMENT_COLUMNS} FROM comments WHERE {" AND ".join(conditions)}
-             ORDER BY {key} {order}, id {order} LIMIT ${len(args)}""",
+             ORDER BY {"flagged DESC, " if flagged_first else ""}{key} {order}, id {order}
+             LIMIT ${len(args)}""",
         *args,
     )
     return [Comment.from_row(r) for r in rows]
@@ -165,6 +178,35 @@ async def change_status(
         decided_by,
     )
     return None if row is None else Comment.from_row(row)
+
+
+async def is_duplicate(
+    conn: Connection, site_id: int, email_hash: bytes, thread: str, duplicate_key: bytes
+) -> bool:
+    """The same author posted the same (folded) body to the same thread in the last 24 hours."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (
+                   SELECT 1 FROM comments
+                    WHERE site_id = $1 AND email_hash = $2 AND duplicate_key = $4
+                      AND thread = $3 AND created_at > now() - interval '24 hours')""",
+            site_id,
+            email_hash,
+            thread,
+            duplicate_key,
+        )
+    )
+
+
+async def has_approved_comment(conn: Connection, site_id: int, email_hash: bytes) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM comments
+                               WHERE site_id = $1 AND email_hash = $2 AND status = 'approved')""",
+            site_id,
+            email_hash,
+        )
+    )
 
 
 async def status_of(conn: Connection, site_id: int, comment_id: int) -> Status | None:

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from ..domain import Actor, Role, Site
+from ..domain import Actor, Policy, Role, Site, SiteSettings
 from . import Connection
 
 SITE_COLUMNS = "id, slug, name, origins"
+SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
+    st.suspect_terms, st.flood_seconds, st.hourly_limit"""
 
 
 def _site(row: object) -> Site:
     r = dict(row)  # type: ignore[call-overload]
-    return Site(id=r["id"], slug=r["slug"], name=r["name"], origins=tuple(r["origins"]))
+    settings = SiteSettings()
+    if r.get("policy") is not None:
+        settings = SiteSettings(
+            policy=Policy(r["policy"]),
+            max_links=r["max_links"],
+            banned_terms=tuple(r["banned_terms"]),
+            suspect_terms=tuple(r["suspect_terms"]),
+            flood_seconds=r["flood_seconds"],
+            hourly_limit=r["hourly_limit"],
+        )
+    return Site(
+        id=r["id"], slug=r["slug"], name=r["name"], origins=tuple(r["origins"]), settings=settings
+    )
 
 
 async def site_by_slug(conn: Connection, slug: str) -> Site | None:
-    row = await conn.fetchrow(f"SELECT {SITE_COLUMNS} FROM sites WHERE slug = $1", slug)
+    row = await conn.fetchrow(
+        f"""SELECT {SITE_WITH_SETTINGS} FROM sites s
+              LEFT JOIN site_settings st ON st.site_id = s.id
+             WHERE s.slug = $1""",
+        slug,
+    )
     return None if row is None else _site(row)
+
+
+async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) -> None:
+    await conn.execute(
+        """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
+                                      flood_seconds, hourly_limit)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (site_id) DO UPDATE
+              SET policy = excluded.policy, max_links = excluded.max_links,
+                  banned_terms = excluded.banned_terms, suspect_terms = excluded.suspect_terms,
+                  flood_seconds = excluded.flood_seconds, hourly_limit = excluded.hourly_limit,
+                  updated_at = now()""",
+        site_id,
+        settings.policy.value,
+        settings.max_links,
+        list(settings.banned_terms),
+        list(settings.suspect_terms),
+        settings.flood_seconds,
+        settings.hourly_limit,
+    )
 
 
 async def insert_site(conn: Connection, slug: str, name: str, origins: list[str]) -> Site:

@@ -146,8 +146,17 @@ def _render_markup(text: str) -> str:
     )
 
 
+_NOT_PROSE = re.compile(r"<[^>]*>|(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\S+@\S+", re.IGNORECASE)
+
+
 def render_body(text: str) -> Rendered:
     """HTML for a body that clean_body has produced, in a <div> carrying its direction."""
-    content = _render_markup(text) if _NEEDS_SANITIZER.search(text) else _render_plain(text)
-    direction = text_direction(text)
+    if _NEEDS_SANITIZER.search(text):
+        content = _render_markup(text)
+        # Tags, URLs and addresses are Latin letters the reader doesn't read as prose; counted,
+        # a long link would turn a short Arabic comment left-to-right.
+        direction = text_direction(_NOT_PROSE.sub(" ", text))
+    else:
+        content = _render_plain(text)
+        direction = text_direction(text)
     return Rendered(html=f'<div dir="{direction}">{content}</div>', direction=direction)

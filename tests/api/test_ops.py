@@ -14,7 +14,14 @@ from moderation import service
 from moderation.app import create_app
 from moderation.db import POOL
 from moderation.migrate import migrate
-from tests.conftest import SiteFixture, approve, comment_payload, make_settings, post_comment
+from tests.conftest import (
+    UNLIMITED,
+    SiteFixture,
+    approve,
+    comment_payload,
+    make_settings,
+    post_comment,
+)
 
 
 async def test_health_is_ok_and_ready_when_the_database_answers(client: TestClient) -> None:
@@ -75,7 +82,8 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers_by_itself(
     client: TestClient = await aiohttp_client(
         create_app(make_settings(url, pool_min_size=2, pool_max_size=4))
     )
-    await service.create_site(client.app[POOL], "daily", "Daily", [])
+    site = await service.create_site(client.app[POOL], "daily", "Daily", [])
+    await service.save_settings(client.app[POOL], site, UNLIMITED)
     path = "/v1/sites/daily/comments"
     assert (await client.post(path, json=comment_payload(body="قبل الانقطاع"))).status == 202
 

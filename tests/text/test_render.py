@@ -520,3 +520,11 @@ def test_pathological_bodies_of_ten_thousand_characters_render_in_well_under_a_s
     started = time.perf_counter()
     render(text)
     assert time.perf_counter() - started < 1.0  # measured at most ~90 ms
+
+
+def test_a_short_arabic_comment_with_a_long_link_still_reads_right_to_left() -> None:
+    body = "https://www.example.com/news/2026/11/very-long-english-article-slug-here رأيي: ممتاز"
+    assert render_body(body).direction == "rtl"
+    linked = '<a href="https://www.example.com/news/2026/11/another-long-slug">المصدر</a> جيد'
+    assert render_body(linked).direction == "rtl"
+    assert render_body("Read https://ar.wikipedia.org/wiki/القاهرة please").direction == "ltr"

@@ -1,0 +1,115 @@
+"""Site settings (admin token): moderation policy, word rules, link and rate limits."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from .. import service
+from ..auth import require_site
+from ..db import POOL
+from ..directory import SITES
+from ..domain import Policy, Role, SiteSettings
+from ..errors import FieldError, Invalid
+from ..schemas import read_payload
+from ..text.hygiene import InvalidText, clean_line
+from .common import json_response
+
+routes = web.RouteTableDef()
+PATH = "/v1/sites/{site}/settings"
+MAX_TERMS = 5_000
+MAX_TERM_LENGTH = 100
+
+
+def settings_view(settings: SiteSettings) -> dict[str, Any]:
+    return {
+        "policy": settings.policy.value,
+        "max_links": settings.max_links,
+        "banned_terms": list(settings.banned_terms),
+        "suspect_terms": list(settings.suspect_terms),
+        "flood_seconds": settings.flood_seconds,
+        "hourly_limit": settings.hourly_limit,
+    }
+
+
+def _whole(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise FieldError("", f"must be a whole number from {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def _policy(value: Any) -> Policy:
+    try:
+        return Policy(value)
+    except ValueError:
+        raise FieldError("", "must be one of " + ", ".join(p.value for p in Policy)) from None
+
+
+def _terms(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise FieldError("", "must be a list of words or phrases")
+    if len(value) > MAX_TERMS:
+        raise FieldError("", f"must have at most {MAX_TERMS:,} terms")
+    terms: dict[str, None] = {}
+    for position, term in enumerate(value):
+        try:
+            cleaned = clean_line(term) if isinstance(term, str) else ""
+        except InvalidText:
+            cleaned = ""
+        if not cleaned or len(cleaned) > MAX_TERM_LENGTH:
+            raise FieldError(
+                "", f"item {position} must be text of 1 to {MAX_TERM_LENGTH} characters"
+            )
+        terms[cleaned] = None
+    return tuple(terms)
+
+
+PARSERS: Mapping[str, Callable[[Any], Any]] = {
+    "policy": _policy,
+    "max_links": _whole(0, 100),
+    "banned_terms": _terms,
+    "suspect_terms": _terms,
+    "flood_seconds": _whole(0, 86_400),
+    "hourly_limit": _whole(0, 100_000),
+}
+
+
+def parse_patch(current: SiteSettings, data: Mapping[str, Any]) -> SiteSettings:
+    errors: list[FieldError] = [FieldError(k, "is not a setting") for k in data if k not in PARSERS]
+    changes: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in PARSERS:
+            continue
+        try:
+            changes[name] = PARSERS[name](value)
+        except FieldError as exc:
+            errors.append(FieldError(name, exc.message))
+    if errors:
+        raise Invalid(errors)
+    return dataclasses.replace(current, **changes)
+
+
+@routes.get(PATH)
+async def get_settings(request: web.Request) -> web.Response:
+    await require_site(request, Role.ADMIN)
+    site = await request.app[SITES].get(request.match_info["site"])
+    return json_response(settings_view(site.settings), headers={"Cache-Control": "no-store"})
+
+
+@routes.patch(PATH)
+async def patch_settings(request: web.Request) -> web.Response:
+    await require_site(request, Role.ADMIN)
+    directory = request.app[SITES]
+    slug = request.match_info["site"]
+    directory.forget(slug)
+    site = await directory.get(slug)
+    updated = parse_patch(site.settings, await read_payload(request))
+    await service.save_settings(request.app[POOL], site, updated)
+    directory.forget(slug)
+    return json_response(settings_view(updated), headers={"Cache-Control": "no-store"})
