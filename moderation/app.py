@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, errors, logs, metrics
+from . import db, errors, logs, metrics, ratelimit, threadcache
 from .api import public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
 from .schemas import MAX_BODY_BYTES
+from .webhooks import dispatcher
 
 
 async def _directory_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -25,6 +26,15 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[metrics.METRICS] = metrics.Metrics.create()
-    app.cleanup_ctx.extend([db.pool_ctx, _directory_ctx])
+    app[ratelimit.REFUSALS] = ratelimit.Refusals()
+    app.cleanup_ctx.extend(
+        [
+            db.pool_ctx,
+            _directory_ctx,
+            threadcache.thread_cache_ctx,
+            ratelimit.sweeper_ctx,
+            dispatcher.dispatcher_ctx,
+        ]
+    )
     app.add_routes(routes)
     return app

@@ -1,4 +1,4 @@
-"""The `moderation` command: serve, migrate, and manage sites and tokens."""
+"""The `moderation` command: serve, send webhooks (worker), migrate, manage sites and tokens."""
 
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
         "--host", help="address to listen on (default: MODERATION_HOST or 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
+
+    worker = commands.add_parser(
+        "worker",
+        help="send webhooks only, without the HTTP service (run several to scale deliveries)",
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="deliveries in flight at once (default: MODERATION_WEBHOOK_CONCURRENCY or 100)",
+    )
 
     commands.add_parser("migrate", help="apply pending database migrations and exit")
 
@@ -160,6 +171,14 @@ def _serve(settings: Settings, database: Database) -> None:
     )
 
 
+def _work(settings: Settings, args: argparse.Namespace) -> None:
+    from .webhooks.dispatcher import run_worker
+
+    if args.concurrency is not None and args.concurrency < 1:
+        raise CommandError("--concurrency must be at least 1")
+    asyncio.run(run_worker(settings, concurrency=args.concurrency))
+
+
 async def _site_create(settings: Settings, args: argparse.Namespace) -> None:
     site = await _with_pool(
         settings,
@@ -195,10 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port if args.port is not None else settings.port,
             )
         configure_logging(as_json=settings.log_json, level=settings.log_level)
+        if args.command == "worker" and not settings.database_url:
+            # An embedded database belongs to the one process that started it.
+            raise CommandError("worker needs DATABASE_URL: the database `serve` uses")
         database = Database(settings)
         settings = database.resolve()
         if args.command == "serve":
             _serve(settings, database)
+        elif args.command == "worker":
+            _work(settings, args)
         elif args.command == "migrate":
             asyncio.run(_prepare(settings, embedded=False))
         elif args.command == "site":

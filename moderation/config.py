@@ -33,6 +33,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
 def _seconds_list(
     env: Mapping[str, str], name: str, default: tuple[float, ...]
 ) -> tuple[float, ...]:
@@ -76,7 +89,13 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_timeout: float = 15.0
+    # Run a dispatcher inside `serve` (off when dedicated `moderation worker`s send instead).
     webhook_workers: bool = True
+    # How long a claimed delivery stays locked to its dispatcher; must outlast an attempt.
+    webhook_lease: float = 60.0
+    webhook_concurrency: int = 100
+    # Each retry delay is scaled by a random factor in [1 - jitter, 1 + jitter].
+    webhook_retry_jitter: float = 0.1
     shutdown_grace: float = 10.0
 
     @property
@@ -88,6 +107,19 @@ class Settings:
         secret = env.get("MODERATION_SECRET_KEY", "")
         if secret and len(secret) < 32:
             raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
+        webhook_timeout = float(_int(env, "MODERATION_WEBHOOK_TIMEOUT", 15))
+        webhook_lease = _seconds(env, "MODERATION_WEBHOOK_LEASE_SECONDS", 60.0)
+        if webhook_lease <= webhook_timeout:
+            # A shorter lease would let a second dispatcher send while the first still waits.
+            raise ConfigError(
+                "MODERATION_WEBHOOK_LEASE_SECONDS must be longer than MODERATION_WEBHOOK_TIMEOUT"
+            )
+        webhook_concurrency = _int(env, "MODERATION_WEBHOOK_CONCURRENCY", 100)
+        if webhook_concurrency < 1:
+            raise ConfigError("MODERATION_WEBHOOK_CONCURRENCY must be at least 1")
+        jitter = _seconds(env, "MODERATION_WEBHOOK_RETRY_JITTER", 0.1)
+        if jitter >= 1:
+            raise ConfigError("MODERATION_WEBHOOK_RETRY_JITTER must be below 1")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             host=env.get("MODERATION_HOST", "127.0.0.1"),
@@ -104,7 +136,13 @@ class Settings:
             webhook_retry_schedule=_seconds_list(
                 env, "MODERATION_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE
             ),
-            webhook_timeout=float(_int(env, "MODERATION_WEBHOOK_TIMEOUT", 15)),
+            webhook_timeout=webhook_timeout,
+            webhook_workers=env.get("MODERATION_WEBHOOK_WORKERS", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
+            webhook_lease=webhook_lease,
+            webhook_concurrency=webhook_concurrency,
+            webhook_retry_jitter=jitter,
+            shutdown_grace=_seconds(env, "MODERATION_SHUTDOWN_GRACE", 10.0),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -75,9 +76,11 @@ class PayloadTooLarge(Problem):
 class TooManyRequests(Problem):
     status, title, slug = 429, "Too Many Requests", "rate-limited"
 
-    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+    def __init__(self, wait: float, detail: str | None = None) -> None:
+        retry_after = max(1, math.ceil(wait))
         super().__init__(detail or "too many comments; try again later", retry_after=retry_after)
         self.headers["Retry-After"] = str(retry_after)
+        self.wait = wait
 
 
 class ServiceUnavailable(Problem):

@@ -22,6 +22,9 @@ class Metrics:
     comments_received: Counter
     comments_decided: Counter
     pending: Gauge
+    webhook_attempts: Counter
+    webhook_latency: Histogram
+    webhook_oldest_due: Gauge
 
     @classmethod
     def create(cls) -> Metrics:
@@ -57,6 +60,25 @@ class Metrics:
                 "moderation_pending_comments",
                 "Comments waiting for a decision, by site (measured at scrape time).",
                 ["site"],
+                registry=registry,
+            ),
+            webhook_attempts=Counter(
+                "moderation_webhook_deliveries",
+                "Webhook delivery attempts by outcome: succeeded, retried (will be sent again), "
+                "failed (no attempts left) or blocked (destination refused).",
+                ["outcome"],
+                registry=registry,
+            ),
+            webhook_latency=Histogram(
+                "moderation_webhook_attempt_duration_seconds",
+                "Time from sending a webhook to its answer (or error).",
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+                registry=registry,
+            ),
+            webhook_oldest_due=Gauge(
+                "moderation_webhook_oldest_due_seconds",
+                "How long the oldest due, unclaimed webhook delivery has waited (0 when none; "
+                "measured at scrape time).",
                 registry=registry,
             ),
         )

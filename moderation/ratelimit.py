@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import math
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -44,14 +44,52 @@ def buckets_for(key: str, settings: SiteSettings) -> list[Bucket]:
     return buckets
 
 
-async def enforce(conn: Connection, site_id: int, key: str, settings: SiteSettings) -> None:
-    """Raise TooManyRequests (429 with Retry-After) when `key` is over a limit of the site."""
+async def enforce(conn: Connection, site_id: int, key: str, settings: SiteSettings) -> bool:
+    """Raise TooManyRequests (429 with Retry-After) when `key` is over a limit of the site.
+    Returns whether any limit applies (in a transaction, its rows stay locked until commit)."""
     buckets = buckets_for(key, settings)
     if not buckets:
-        return
+        return False
     wait = await take(conn, site_id, buckets)
     if wait is not None:
-        raise TooManyRequests(max(1, math.ceil(wait)))
+        raise TooManyRequests(wait)
+    return True
+
+
+class Refusals:
+    """Refusals remembered in this process until they expire, so a client that keeps knocking
+    is answered without a query. Exact, not an approximation: the time a key becomes free again
+    only moves later (every instance's accepted request pushes it on), so no request refused
+    here could have been allowed by the database."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._until: dict[tuple[int, str], float] = {}
+
+    def check(self, site_id: int, key: str) -> None:
+        until = self._until.get((site_id, key))
+        if until is None:
+            return
+        wait = until - time.monotonic()
+        if wait > 0:
+            raise TooManyRequests(wait)
+        del self._until[(site_id, key)]
+
+    def remember(self, site_id: int, key: str, wait: float) -> None:
+        if len(self._until) >= self.MAX_KEYS:
+            now = time.monotonic()
+            self._until = {k: t for k, t in self._until.items() if t > now}
+            if len(self._until) >= self.MAX_KEYS:
+                self._until.clear()
+        self._until[(site_id, key)] = time.monotonic() + wait
+
+    def forget_site(self, site_id: int) -> None:
+        """Limits of the site changed: what was refused under the old ones may pass now."""
+        self._until = {k: t for k, t in self._until.items() if k[0] != site_id}
+
+
+REFUSALS = web.AppKey("moderation.refusals", Refusals)
 
 
 SWEEP_EVERY_SECONDS = 60.0

@@ -10,7 +10,7 @@ import asyncpg
 
 from . import events, ratelimit, tokens
 from .domain import Actor, AuditEntry, Comment, Policy, Role, Site, SiteSettings, Status
-from .errors import AlreadyDecided, Conflict, Invalid, NotFound
+from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from .identity import IPAddress, email_fingerprint
 from .pagination import Cursor, encode_cursor
 from .schemas import Decision, Submission
@@ -39,13 +39,21 @@ class Page:
     next_cursor: str | None
 
 
-async def check_client_limits(pool: asyncpg.Pool, site: Site, client_ip: IPAddress | None) -> None:
+async def check_client_limits(
+    pool: asyncpg.Pool, refusals: ratelimit.Refusals, site: Site, client_ip: IPAddress | None
+) -> None:
     """The per-network flood and hourly limits: checked before any parsing or sanitizing, so a
-    flood is refused at the cost of one query."""
+    flood is refused at the cost of one query — or of none while an earlier refusal holds."""
     if client_ip is None:
         return
-    async with pool.acquire() as conn:
-        await ratelimit.enforce(conn, site.id, ratelimit.network_key(client_ip), site.settings)
+    key = ratelimit.network_key(client_ip)
+    refusals.check(site.id, key)
+    try:
+        async with pool.acquire() as conn:
+            await ratelimit.enforce(conn, site.id, key, site.settings)
+    except TooManyRequests as refused:
+        refusals.remember(site.id, key, refused.wait)
+        raise
 
 
 async def submit_comment(
@@ -75,26 +83,27 @@ async def submit_comment(
     rendered = render_body(submission.body)
     duplicate_key = hashlib.sha256(fold.duplicate_key(submission.body).encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
-        await ratelimit.enforce(conn, site.id, f"author:{email_hash.hex()}", site.settings)
-        if submission.parent_id is not None and not await comments.is_approved_in_thread(
-            conn, site.id, submission.parent_id, submission.thread
-        ):
-            raise Invalid.one("parent_id", "must be an approved comment in the same thread")
-        # Two identical posts racing each other must not both get in.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1)",
-            int.from_bytes(
-                hashlib.sha256(email_hash + duplicate_key).digest()[:8], "big", signed=True
-            ),
-        )
-        if await comments.is_duplicate(conn, site.id, email_hash, submission.thread, duplicate_key):
-            raise DuplicateComment("duplicate comment: you already posted this here")
-        if (
-            status == Status.PENDING
+        author = f"author:{email_hash.hex()}"
+        # Two identical posts racing each other must not both get in: the author's limit rows,
+        # locked until commit, already serialize the author's posts; without limits, a lock.
+        if not await ratelimit.enforce(conn, site.id, author, site.settings):
+            await comments.lock_author(conn, site.id, email_hash)
+        admission = await comments.admission(
+            conn,
+            site.id,
+            email_hash,
+            submission.thread,
+            duplicate_key,
+            parent_id=submission.parent_id,
+            ask_trust=status == Status.PENDING
             and not flags
-            and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS
-            and await comments.has_approved_comment(conn, site.id, email_hash)
-        ):
+            and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS,
+        )
+        if not admission.parent_ok:
+            raise Invalid.one("parent_id", "must be an approved comment in the same thread")
+        if admission.duplicate:
+            raise DuplicateComment("duplicate comment: you already posted this here")
+        if admission.trusted:
             status, reason = Status.APPROVED, TRUSTED_AUTHOR
         comment = await comments.insert(
             conn,
@@ -169,7 +178,8 @@ async def _record_decision(
     note: str | None,
     request_id: str | None,
 ) -> None:
-    """The audit row and the webhook event of a decision, in the decision's own transaction."""
+    """The audit row, the webhook event and the thread-change notice of a decision, in the
+    decision's own transaction."""
     await audit.record(
         conn,
         actor,
@@ -185,6 +195,8 @@ async def _record_decision(
     await outbox.enqueue(
         conn, actor.site_id, event, events.payload(event, comment, actor.site_slug)
     )
+    if Status.APPROVED in (from_status, comment.status):
+        await comments.announce_thread_change(conn, comment.site_id, comment.thread)
 
 
 async def comment_detail(

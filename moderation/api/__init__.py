@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import moderator, ops, public
+from . import moderator, ops, public, settings, webhooks
 
-routes: list[web.AbstractRouteDef] = [*public.routes, *moderator.routes, *ops.routes]
+routes: list[web.AbstractRouteDef] = [
+    *public.routes,
+    *moderator.routes,
+    *settings.routes,
+    *webhooks.routes,
+    *ops.routes,
+]

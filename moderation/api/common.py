@@ -56,10 +56,18 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def conditional_json(request: web.Request, data: Any, *, cache_control: str) -> web.Response:
+def json_bytes(data: Any) -> bytes:
+    return _dumps(data).encode()
+
+
+def etag_of(body: bytes) -> str:
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def conditional_response(
+    request: web.Request, etag: str, body: bytes, *, cache_control: str
+) -> web.Response:
     """A cacheable JSON answer with a strong ETag; `If-None-Match` with that tag gets a 304."""
-    body = _dumps(data).encode()
-    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)

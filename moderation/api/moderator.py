@@ -13,6 +13,7 @@ from ..errors import Invalid
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..schemas import parse_approval, parse_rejection, read_optional_json, read_payload
+from ..threadcache import THREADS
 from ..views import audit_view, moderator_view
 from .common import comment_id_of, json_response, page_query, thread_query
 
@@ -88,6 +89,7 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
     comment = await service.decide(
         request.app[POOL], actor, comment_id, to, decision, request_id=request[REQUEST_ID]
     )
+    request.app[THREADS].invalidate(comment.site_id, comment.thread)
     request.app[METRICS].comments_decided.labels(actor.site_slug, to.value, "token").inc()
     log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
     return json_response(moderator_view(comment, actor.site_slug))

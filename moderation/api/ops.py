@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE, ServiceUnavailable
 from ..metrics import METRICS
-from ..store import comments
+from ..store import comments, webhooks
 
 routes = web.RouteTableDef()
 READY_TIMEOUT = 2.0
@@ -39,6 +39,7 @@ async def metrics(request: web.Request) -> web.Response:
         async with asyncio.timeout(READY_TIMEOUT), request.app[POOL].acquire() as conn:
             for slug, pending in await comments.pending_counts(conn):
                 registry.pending.labels(slug).set(pending)
+            registry.webhook_oldest_due.set(await webhooks.oldest_due_age(conn))
     except DATABASE_UNAVAILABLE:
         pass  # the rest of the metrics are still worth scraping
     return web.Response(

@@ -11,13 +11,23 @@ from .. import service
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
+from ..domain import Status
 from ..errors import NotFound
 from ..identity import client_address
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
+from ..ratelimit import REFUSALS
 from ..schemas import parse_submission, read_payload
+from ..threadcache import THREADS
 from ..views import public_view
-from .common import conditional_json, json_response, page_query, thread_query
+from .common import (
+    conditional_response,
+    etag_of,
+    json_bytes,
+    json_response,
+    page_query,
+    thread_query,
+)
 
 log = structlog.get_logger("moderation.public")
 routes = web.RouteTableDef()
@@ -37,7 +47,7 @@ async def post_comment(request: web.Request) -> web.Response:
     client_ip = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
-    await service.check_client_limits(request.app[POOL], site, client_ip)
+    await service.check_client_limits(request.app[POOL], request.app[REFUSALS], site, client_ip)
     submission = parse_submission(await read_payload(request, allow_form=True))
     comment = await service.submit_comment(
         request.app[POOL],
@@ -48,6 +58,8 @@ async def post_comment(request: web.Request) -> web.Response:
         client_ip=client_ip,
         request_id=request[REQUEST_ID],
     )
+    if comment.status == Status.APPROVED:
+        request.app[THREADS].invalidate(site.id, comment.thread)
     request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()
     log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
     return json_response(public_view(comment, site.slug), status=202)
@@ -59,12 +71,17 @@ async def list_thread(request: web.Request) -> web.Response:
     thread = thread_query(request, required=True)
     assert thread is not None
     cursor, limit = page_query(request)
-    page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
-    body = {
-        "items": [public_view(c, site.slug) for c in page.items],
-        "next_cursor": page.next_cursor,
-    }
-    return conditional_json(request, body, cache_control=THREAD_CACHE_CONTROL)
+    cache = request.app[THREADS]
+    raw_cursor = request.query.get("cursor") or None
+    cached = cache.get(site.id, thread, raw_cursor, limit)
+    if cached is None:
+        page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
+        items = [public_view(c, site.slug) for c in page.items]
+        body = json_bytes({"items": items, "next_cursor": page.next_cursor})
+        cached = cache.put(site.id, thread, raw_cursor, limit, etag_of(body), body)
+    return conditional_response(
+        request, cached.etag, cached.body, cache_control=THREAD_CACHE_CONTROL
+    )
 
 
 @routes.route("OPTIONS", COMMENTS_PATH)

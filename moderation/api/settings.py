@@ -14,6 +14,7 @@ from ..db import POOL
 from ..directory import SITES
 from ..domain import Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
+from ..ratelimit import REFUSALS
 from ..schemas import read_payload
 from ..text.hygiene import InvalidText, clean_line
 from .common import json_response
@@ -112,4 +113,5 @@ async def patch_settings(request: web.Request) -> web.Response:
     updated = parse_patch(site.settings, await read_payload(request))
     await service.save_settings(request.app[POOL], site, updated)
     directory.forget(slug)
+    request.app[REFUSALS].forget_site(site.id)
     return json_response(settings_view(updated), headers={"Cache-Control": "no-store"})

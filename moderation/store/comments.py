@@ -9,6 +9,9 @@ from ..domain import Comment, Status
 from ..pagination import Cursor
 from . import Connection
 
+# NOTIFY channel announcing that a thread's approved comments changed ("site_id:thread").
+THREAD_CHANNEL = "moderation_threads"
+
 COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
     created_at, flags"""
@@ -73,20 +76,6 @@ async def get(conn: Connection, site_id: int, comment_id: int) -> Comment | None
         comment_id,
     )
     return None if row is None else Comment.from_row(row)
-
-
-async def is_approved_in_thread(
-    conn: Connection, site_id: int, comment_id: int, thread: str
-) -> bool:
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND id = $2
-                                 AND thread = $3 AND status = 'approved')""",
-            site_id,
-            comment_id,
-            thread,
-        )
-    )
 
 
 async def approved_in_thread(
@@ -180,33 +169,57 @@ async def change_status(
     return None if row is None else Comment.from_row(row)
 
 
-async def is_duplicate(
-    conn: Connection, site_id: int, email_hash: bytes, thread: str, duplicate_key: bytes
-) -> bool:
-    """The same author posted the same (folded) body to the same thread in the last 24 hours."""
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (
+@dataclass(frozen=True, slots=True)
+class Admission:
+    parent_ok: bool
+    duplicate: bool
+    trusted: bool
+
+
+async def admission(
+    conn: Connection,
+    site_id: int,
+    email_hash: bytes,
+    thread: str,
+    duplicate_key: bytes,
+    *,
+    parent_id: int | None,
+    ask_trust: bool,
+) -> Admission:
+    """In one round trip: is the parent an approved comment of this thread; did this author post
+    the same (folded) body to this thread in the last 24 hours; has the author an approved
+    comment on this site (asked only when it matters)."""
+    row = await conn.fetchrow(
+        """SELECT
+               ($5::bigint IS NULL OR EXISTS (
+                   SELECT 1 FROM comments WHERE site_id = $1 AND id = $5
+                      AND thread = $3 AND status = 'approved')) AS parent_ok,
+               EXISTS (
                    SELECT 1 FROM comments
                     WHERE site_id = $1 AND email_hash = $2 AND duplicate_key = $4
-                      AND thread = $3 AND created_at > now() - interval '24 hours')""",
-            site_id,
-            email_hash,
-            thread,
-            duplicate_key,
-        )
+                      AND thread = $3 AND created_at > now() - interval '24 hours') AS duplicate,
+               ($6 AND EXISTS (
+                   SELECT 1 FROM comments
+                    WHERE site_id = $1 AND email_hash = $2 AND status = 'approved')) AS trusted""",
+        site_id,
+        email_hash,
+        thread,
+        duplicate_key,
+        parent_id,
+        ask_trust,
     )
+    return Admission(row["parent_ok"], row["duplicate"], row["trusted"])
 
 
-async def has_approved_comment(conn: Connection, site_id: int, email_hash: bytes) -> bool:
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM comments
-                               WHERE site_id = $1 AND email_hash = $2 AND status = 'approved')""",
-            site_id,
-            email_hash,
-        )
-    )
+async def lock_author(conn: Connection, site_id: int, email_hash: bytes) -> None:
+    """Serialize one author's posts on a site until the transaction ends."""
+    key = int.from_bytes(email_hash[:8], "big", signed=True) ^ site_id
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+
+async def announce_thread_change(conn: Connection, site_id: int, thread: str) -> None:
+    """Tell every instance (on commit) that the thread's public listing changed."""
+    await conn.execute("SELECT pg_notify($1, $2)", THREAD_CHANNEL, f"{site_id}:{thread}")
 
 
 async def status_of(conn: Connection, site_id: int, comment_id: int) -> Status | None:

@@ -17,17 +17,20 @@ async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict
     change it describes was committed. The NOTIFY, too, is only delivered on commit.
     """
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    status = await conn.execute(
-        """INSERT INTO webhook_deliveries
-               (site_id, endpoint_id, msg_id, event_type, body, next_attempt_at)
-           SELECT $1, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $2, $3, now()
-             FROM webhook_endpoints e
-            WHERE e.site_id = $1 AND e.deleted_at IS NULL AND $2 = ANY (e.events)""",
+    # One round trip: the rows, and a wake-up for the dispatchers only if there are any.
+    row = await conn.fetchrow(
+        """WITH queued AS (
+               INSERT INTO webhook_deliveries
+                      (site_id, endpoint_id, msg_id, event_type, body, next_attempt_at)
+               SELECT $1, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $2, $3, now()
+                 FROM webhook_endpoints e
+                WHERE e.site_id = $1 AND e.deleted_at IS NULL AND $2 = ANY (e.events)
+               RETURNING 1)
+           SELECT n, CASE WHEN n > 0 THEN pg_notify($4, '') END AS woken
+             FROM (SELECT count(*) AS n FROM queued) counted""",
         site_id,
         event_type,
         body,
+        NOTIFY_CHANNEL,
     )
-    queued = int(status.rsplit(" ", 1)[1])
-    if queued:
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-    return queued
+    return int(row["n"])

@@ -35,10 +35,10 @@ async def take(conn: Connection, site_id: int, buckets: Sequence[Bucket]) -> flo
                 WHERE r.tat - now() <= (SELECT make_interval(secs => w.tolerance_s)
                                           FROM wanted w WHERE w.bucket = excluded.bucket)
                RETURNING bucket)
-           SELECT coalesce(extract(epoch FROM r.tat - now()) - w.tolerance_s, w.interval_s) AS wait
+           SELECT coalesce(extract(epoch FROM r.tat - now()) - w.tolerance_s, 0) AS wait
              FROM wanted w
-             -- The statement's snapshot may predate a row a racing request just inserted:
-             -- a refused bucket with no visible row waits one interval.
+             -- The statement's snapshot may predate the row a racing request just inserted:
+             -- refused all the same, with no wait known (callers round up to a second).
              LEFT JOIN rate_limits r ON r.site_id = $1 AND r.bucket = w.bucket
             WHERE w.bucket NOT IN (SELECT bucket FROM taken)""",
         site_id,

@@ -325,3 +325,28 @@ async def test_expired_limit_rows_are_swept(client: TestClient) -> None:
     async with pool.acquire() as conn:
         assert await ratelimits.sweep(conn) == 1
     assert await pool.fetchval("SELECT count(*) FROM rate_limits") == 1  # the author's, still live
+
+
+async def test_a_refused_client_is_answered_from_memory_until_its_wait_is_over(
+    client: TestClient,
+) -> None:
+    await make_site(client, "limited", settings=SiteSettings(flood_seconds=2, hourly_limit=0))
+    path = "/v1/sites/limited/comments"
+    assert (await client.post(path, json=comment_payload(body="1"))).status == 202
+    assert (await client.post(path, json=comment_payload(body="2"))).status == 429
+    # Even with the database's row gone, the remembered refusal still answers...
+    await client.app[POOL].execute("DELETE FROM rate_limits")
+    remembered = await client.post(path, json=comment_payload(body="3"))
+    assert remembered.status == 429
+    # ...until the wait it announced is over; then the database decides again.
+    await asyncio.sleep(int(remembered.headers["Retry-After"]) + 0.1)
+    assert (await client.post(path, json=comment_payload(body="4"))).status == 202
+
+
+async def test_relaxing_the_limits_forgets_earlier_refusals(client: TestClient) -> None:
+    site = await make_site(client, "limited", settings=SiteSettings(flood_seconds=60, hourly_limit=0))
+    path = "/v1/sites/limited/comments"
+    assert (await client.post(path, json=comment_payload(body="1"))).status == 202
+    assert (await client.post(path, json=comment_payload(body="2"))).status == 429
+    await patch_settings(client, site, flood_seconds=0)
+    assert (await client.post(path, json=comment_payload(body="3"))).status == 202

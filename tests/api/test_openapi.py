@@ -142,6 +142,44 @@ async def tour(
         "PATCH", settings, f"{base}/settings", json={"suspect_terms": ["كذب"]}, headers=admin
     )
     await call("PATCH", settings, f"{base}/settings", json={"policy": 1}, headers=admin)
+    hooks, hook = "/v1/sites/{site}/webhooks", "/v1/sites/{site}/webhooks/{endpoint_id}"
+    created = await call(
+        "POST", hooks, f"{base}/webhooks", json={"url": "http://127.0.0.1:9/h"}, headers=admin
+    )
+    endpoint_id = (await created.json())["id"]
+    await call(
+        "POST",
+        hooks,
+        f"{base}/webhooks",
+        json={"url": "ftp://x", "events": ["nope"]},
+        headers=admin,
+    )
+    await call(
+        "POST", hooks, f"{base}/webhooks", json={"url": "http://127.0.0.1:9/h"}, headers=moderator
+    )
+    await call("GET", hooks, f"{base}/webhooks", headers=admin)
+    await call(
+        "POST",
+        hook + "/rotate-secret",
+        f"{base}/webhooks/{endpoint_id}/rotate-secret",
+        headers=admin,
+    )
+    await call(
+        "GET", hook + "/deliveries", f"{base}/webhooks/{endpoint_id}/deliveries", headers=admin
+    )
+    await call(
+        "GET",
+        hook + "/deliveries",
+        f"{base}/webhooks/{endpoint_id}/deliveries",
+        params={"status": "x"},
+        headers=admin,
+    )
+    retry = "/v1/sites/{site}/deliveries/{delivery_id}/retry"
+    await call("POST", retry, f"{base}/deliveries/424242/retry", headers=admin)
+    await call("DELETE", hook, f"{base}/webhooks/{endpoint_id}", headers=admin)
+    await call(
+        "DELETE", hook, f"{base}/webhooks/{endpoint_id}", headers=other_site.auth(other_site.admin)
+    )
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         await call("GET", path, path)
     return seen

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import unicodedata
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from moderation.app import create_app
+from moderation.config import Settings
 from moderation.db import POOL
+from moderation.threadcache import LIFETIME_SECONDS as THREAD_CACHE_LIFETIME
+from moderation.threadcache import THREADS
 from tests.conftest import SiteFixture, approve, comment_payload, post_comment
 
 PUBLIC_FIELDS = {
@@ -264,3 +270,34 @@ async def test_many_comments_posted_at_once_are_all_stored(
     )
     assert [r.status for r in responses] == [202] * 40
     assert await client.app[POOL].fetchval("SELECT count(*) FROM comments") == 40
+
+
+async def test_an_approval_on_one_instance_shows_on_another_at_once(
+    aiohttp_client: Any, client: TestClient, site: SiteFixture, settings: Settings
+) -> None:
+    reader = await aiohttp_client(create_app(settings))
+    path, params = f"/v1/sites/{site.slug}/comments", {"thread": "politics/2026/elections"}
+    assert (await (await reader.get(path, params=params)).json())["items"] == []  # now cached
+    comment = await post_comment(client, site)
+    await approve(client, site, comment["id"])
+    started = time.monotonic()
+    while True:
+        items = (await (await reader.get(path, params=params)).json())["items"]
+        if items:
+            break
+        await asyncio.sleep(0.02)
+    # Well inside the cache lifetime: the change was announced, not waited out.
+    assert time.monotonic() - started < THREAD_CACHE_LIFETIME / 2
+    assert [i["id"] for i in items] == [comment["id"]]
+
+
+async def test_a_taken_down_comment_leaves_the_cached_thread(client: TestClient, site: SiteFixture) -> None:
+    comment = await post_comment(client, site)
+    await approve(client, site, comment["id"])
+    path, params = f"/v1/sites/{site.slug}/comments", {"thread": "politics/2026/elections"}
+    assert len((await (await client.get(path, params=params)).json())["items"]) == 1
+    await client.app[POOL].execute(
+        "UPDATE comments SET status = 'rejected' WHERE id = $1", int(comment["id"])
+    )
+    client.app[THREADS].invalidate(1, "politics/2026/elections")
+    assert (await (await client.get(path, params=params)).json())["items"] == []

@@ -1,0 +1,127 @@
+"""Rendered thread pages, cached per process: every article view reads its thread, and the
+answer only changes when a comment of that thread is approved or taken down.
+
+A change is announced with NOTIFY in the transaction that makes it, so every instance drops
+its copy as soon as the change commits; the instance that made it drops its copy at once. A
+short lifetime bounds staleness should a notification be missed while the listener reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from .config import SETTINGS
+from .db import POOL
+from .errors import DATABASE_UNAVAILABLE
+from .store.comments import THREAD_CHANNEL
+
+log = structlog.get_logger("moderation.threadcache")
+
+LIFETIME_SECONDS = 2.0
+MAX_ENTRIES = 20_000
+RECONNECT_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    etag: str
+    body: bytes
+    expires: float
+
+
+class ThreadCache:
+    def __init__(self, lifetime: float = LIFETIME_SECONDS) -> None:
+        self._lifetime = lifetime
+        # (site_id, thread) → {(cursor, limit): page}, so one change drops every page of a thread.
+        self._threads: dict[tuple[int, str], dict[tuple[str | None, int], Page]] = {}
+        self._size = 0
+
+    def get(self, site_id: int, thread: str, cursor: str | None, limit: int) -> Page | None:
+        pages = self._threads.get((site_id, thread))
+        page = None if pages is None else pages.get((cursor, limit))
+        if page is None or page.expires < time.monotonic():
+            return None
+        return page
+
+    def put(
+        self, site_id: int, thread: str, cursor: str | None, limit: int, etag: str, body: bytes
+    ) -> Page:
+        if self._size >= MAX_ENTRIES:
+            self.clear()
+        pages = self._threads.setdefault((site_id, thread), {})
+        if (cursor, limit) not in pages:
+            self._size += 1
+        page = pages[(cursor, limit)] = Page(etag, body, time.monotonic() + self._lifetime)
+        return page
+
+    def invalidate(self, site_id: int, thread: str) -> None:
+        pages = self._threads.pop((site_id, thread), None)
+        if pages:
+            self._size -= len(pages)
+
+    def clear(self) -> None:
+        self._threads.clear()
+        self._size = 0
+
+    def on_notification(self, payload: str) -> None:
+        site_id, _, thread = payload.partition(":")
+        if site_id.isdigit():
+            self.invalidate(int(site_id), thread)
+
+
+THREADS = web.AppKey("moderation.threads", ThreadCache)
+
+
+async def _listen(cache: ThreadCache, database_url: str, stopping: asyncio.Event) -> None:
+    """Keep one connection listening for thread changes; reconnect when it is lost."""
+    while not stopping.is_set():
+        try:
+            conn = await asyncpg.connect(database_url)
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("thread_listener_connect_failed", error=type(exc).__name__)
+            await asyncio.sleep(RECONNECT_SECONDS)
+            continue
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+        try:
+            await conn.add_listener(THREAD_CHANNEL, lambda *args: cache.on_notification(args[3]))
+            # Changes made while nobody listened are unknown: start afresh.
+            cache.clear()
+            stop_waiter = asyncio.ensure_future(stopping.wait())
+            lost_waiter = asyncio.ensure_future(lost.wait())
+            await asyncio.wait({stop_waiter, lost_waiter}, return_when=asyncio.FIRST_COMPLETED)
+            stop_waiter.cancel()
+            lost_waiter.cancel()
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("thread_listener_lost", error=type(exc).__name__)
+        finally:
+            with contextlib.suppress(*DATABASE_UNAVAILABLE, asyncpg.InterfaceError):
+                await conn.close(timeout=1)
+        cache.clear()
+        if not stopping.is_set():
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+
+async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    cache = ThreadCache()
+    app[THREADS] = cache
+    stopping = asyncio.Event()
+    assert app[SETTINGS].database_url
+    task = asyncio.create_task(
+        _listen(cache, app[SETTINGS].database_url, stopping), name="thread-listener"
+    )
+    _ = app[POOL]  # the pool opens first; the listener is only a companion to it
+    yield
+    stopping.set()
+    try:
+        await asyncio.wait_for(task, timeout=3)
+    except TimeoutError:
+        task.cancel()
