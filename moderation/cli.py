@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         "--host", help="address to listen on (default: MODERATION_HOST or 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port via SO_REUSEPORT (default: 1)",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -156,17 +166,48 @@ Post a comment, list the queue, approve it, read the thread:
     )
 
 
-def _serve(settings: Settings, database: Database) -> None:
-    from .app import create_app
-
+def _serve(settings: Settings, database: Database, workers: int) -> None:
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
     if not settings.secret_key:
         raise CommandError("MODERATION_SECRET_KEY is required when DATABASE_URL is set")
     asyncio.run(_prepare(settings, embedded=database.embedded is not None))
+    if workers == 1:
+        _run_app(settings, reuse_port=False)
+        return
+    # Each process is a whole service with its own pool; the kernel spreads connections.
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_run_app, args=(settings, True), name=f"moderation-{n}")
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+    failed = [p.name for p in processes if p.exitcode not in (0, -signal.SIGTERM)]
+    if failed:
+        raise CommandError(f"worker processes failed: {', '.join(failed)}")
+
+
+def _run_app(settings: Settings, reuse_port: bool) -> None:
+    from .app import create_app
+
+    configure_logging(as_json=settings.log_json, level=settings.log_level)
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         access_log=None,
+        reuse_port=reuse_port,
         print=lambda message: print(message, file=sys.stderr, flush=True),
     )
 
@@ -220,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database = Database(settings)
         settings = database.resolve()
         if args.command == "serve":
-            _serve(settings, database)
+            _serve(settings, database, args.workers)
         elif args.command == "worker":
             _work(settings, args)
         elif args.command == "migrate":

@@ -121,6 +121,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "webhook_retry_schedule": (0.2, 0.4, 0.8),
         "webhook_timeout": 2.0,
         "shutdown_grace": 5.0,
+        # Dispatchers are started by the webhook tests that need them.
+        "webhook_workers": False,
     }
     values.update(overrides)
     return Settings(**values)

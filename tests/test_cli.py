@@ -175,3 +175,31 @@ def test_serve_refuses_to_start_without_a_secret_key(cli_env: dict[str, str]) ->
     env = {k: v for k, v in cli_env.items() if k != "MODERATION_SECRET_KEY"}
     result = run_cli("serve", "--port", "1", env=env)
     assert result.returncode == 2 and "MODERATION_SECRET_KEY" in result.stderr
+
+
+async def test_serve_with_several_workers_shares_one_port(cli_env: dict[str, str]) -> None:
+    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
+    await migrate(conn)
+    await conn.close()
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation", "serve", "--workers", "2", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await _wait_until_up(f"http://127.0.0.1:{port}", process)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(20):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200
+        children = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert len(children) >= 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr

@@ -344,7 +344,9 @@ async def test_a_refused_client_is_answered_from_memory_until_its_wait_is_over(
 
 
 async def test_relaxing_the_limits_forgets_earlier_refusals(client: TestClient) -> None:
-    site = await make_site(client, "limited", settings=SiteSettings(flood_seconds=60, hourly_limit=0))
+    site = await make_site(
+        client, "limited", settings=SiteSettings(flood_seconds=60, hourly_limit=0)
+    )
     path = "/v1/sites/limited/comments"
     assert (await client.post(path, json=comment_payload(body="1"))).status == 202
     assert (await client.post(path, json=comment_payload(body="2"))).status == 429

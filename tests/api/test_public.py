@@ -291,7 +291,9 @@ async def test_an_approval_on_one_instance_shows_on_another_at_once(
     assert [i["id"] for i in items] == [comment["id"]]
 
 
-async def test_a_taken_down_comment_leaves_the_cached_thread(client: TestClient, site: SiteFixture) -> None:
+async def test_a_taken_down_comment_leaves_the_cached_thread(
+    client: TestClient, site: SiteFixture
+) -> None:
     comment = await post_comment(client, site)
     await approve(client, site, comment["id"])
     path, params = f"/v1/sites/{site.slug}/comments", {"thread": "politics/2026/elections"}
