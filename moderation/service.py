@@ -14,7 +14,7 @@ from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from .identity import IPAddress, email_fingerprint
 from .pagination import Cursor, encode_cursor
 from .schemas import Decision, Submission
-from .store import Connection, audit, comments, outbox, sites
+from .store import Connection, audit, claims, comments, outbox, sites
 from .text import fold
 from .text.hygiene import text_direction
 from .text.render import RENDERER_VERSION, render_body
@@ -23,6 +23,8 @@ from .text.rules import SiteRules
 # Reasons the system gives for its own decisions (moderators pick from domain.Reason).
 BANNED_TERM = "banned_term"
 TRUSTED_AUTHOR = "trusted_author"
+# How long a claimed queue item stays reserved for its moderator without a renewal.
+CLAIM_LEASE_SECONDS = 300.0
 
 
 class DuplicateComment(Conflict):
@@ -150,15 +152,18 @@ async def decide(
     decision: Decision,
     *,
     request_id: str | None,
+    expected: Status = Status.PENDING,
 ) -> Comment:
-    """Decide a pending comment. Raises NotFound, or AlreadyDecided naming the current status."""
+    """Decide a comment that is still in `expected` (pending unless the moderator names the
+    status they saw: take down, restore, undo). Releases any claim on it. Raises NotFound, or
+    AlreadyDecided naming the current status."""
     reason = None if decision.reason is None else decision.reason.value
     async with pool.acquire() as conn, conn.transaction():
         comment = await comments.change_status(
             conn,
             actor.site_id,
             comment_id,
-            expected=Status.PENDING,
+            expected=expected,
             to=to,
             reason=reason,
             decided_by=actor.token_id,
@@ -166,8 +171,68 @@ async def decide(
         if comment is None:
             current = await comments.status_of(conn, actor.site_id, comment_id)
             raise NotFound("no such comment") if current is None else AlreadyDecided(current)
-        await _record_decision(conn, actor, comment, Status.PENDING, decision.note, request_id)
+        await claims.release(conn, actor.site_id, comment_id)
+        await _record_decision(conn, actor, comment, expected, decision.note, request_id)
     return comment
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedBatch:
+    items: list[Comment]
+    counts: dict[Status, int]
+    # (approved, rejected or spam) per author's email hash, on this site.
+    histories: dict[bytes, tuple[int, int]]
+
+
+async def claim_batch(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    claimant: str,
+    limit: int,
+    thread: str | None,
+    *,
+    flagged_first: bool,
+    lease_seconds: float = CLAIM_LEASE_SECONDS,
+) -> ClaimedBatch:
+    """Renew the claimant's leases and top them up to `limit` pending comments nobody else
+    holds; a comment decided elsewhere simply is not in the answer any more."""
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await claims.renew(conn, actor.site_id, claimant, lease_seconds)
+            mine = await claims.held(
+                conn, actor.site_id, claimant, thread, flagged_first=flagged_first
+            )
+            if len(mine) < limit and await claims.claim_more(
+                conn,
+                actor.site_id,
+                claimant,
+                limit - len(mine),
+                lease_seconds,
+                thread,
+                flagged_first=flagged_first,
+            ):
+                mine = await claims.held(
+                    conn, actor.site_id, claimant, thread, flagged_first=flagged_first
+                )
+        counts = await comments.status_counts(conn, actor.site_id)
+        histories = await comments.author_histories(
+            conn, actor.site_id, list({c.email_hash for c in mine})
+        )
+    return ClaimedBatch(mine[:limit], counts, histories)
+
+
+async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> None:
+    async with pool.acquire() as conn:
+        await claims.release_all(conn, actor.site_id, claimant)
+
+
+async def author_histories(
+    pool: asyncpg.Pool, actor: Actor, items: list[Comment]
+) -> dict[bytes, tuple[int, int]]:
+    async with pool.acquire() as conn:
+        return await comments.author_histories(
+            conn, actor.site_id, list({c.email_hash for c in items})
+        )
 
 
 async def _record_decision(

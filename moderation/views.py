@@ -58,3 +58,14 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "note": entry.note,
         "at": iso(entry.at),
     }
+
+
+def queue_item_view(
+    comment: Comment, site_slug: str, histories: dict[bytes, tuple[int, int]]
+) -> dict[str, Any]:
+    """A moderator's view plus the author's record on this site (moderators only)."""
+    approved, rejected = histories.get(comment.email_hash, (0, 0))
+    return {
+        **moderator_view(comment, site_slug),
+        "author": {"approved": approved, "rejected": rejected},
+    }

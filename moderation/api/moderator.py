@@ -38,6 +38,20 @@ def _flag_query(request: web.Request, name: str) -> bool:
     return raw in ("true", "1")
 
 
+def _expected_status(payload: dict[str, object]) -> Status:
+    """The status the moderator saw: naming it lets a decided comment be decided again (take
+    down, restore, undo); without it only a pending comment can be decided."""
+    raw = payload.get("expected_status")
+    if raw is None:
+        return Status.PENDING
+    try:
+        return Status(raw)
+    except ValueError:
+        raise Invalid.one(
+            "expected_status", "must be one of " + ", ".join(s.value for s in Status)
+        ) from None
+
+
 @routes.get("/v1/sites/{site}/queue")
 async def queue(request: web.Request) -> web.Response:
     actor = await require_site(request)
@@ -83,11 +97,19 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
     actor = await require(request)
     comment_id = comment_id_of(request)
     if to == Status.APPROVED:
-        decision = parse_approval(await read_optional_json(request))
+        payload = await read_optional_json(request)
+        decision = parse_approval(payload)
     else:
-        decision = parse_rejection(await read_payload(request))
+        payload = await read_payload(request)
+        decision = parse_rejection(payload)
     comment = await service.decide(
-        request.app[POOL], actor, comment_id, to, decision, request_id=request[REQUEST_ID]
+        request.app[POOL],
+        actor,
+        comment_id,
+        to,
+        decision,
+        request_id=request[REQUEST_ID],
+        expected=_expected_status(payload),
     )
     request.app[THREADS].invalidate(comment.site_id, comment.thread)
     request.app[METRICS].comments_decided.labels(actor.site_slug, to.value, "token").inc()

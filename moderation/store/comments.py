@@ -236,3 +236,28 @@ async def pending_counts(conn: Connection) -> list[tuple[str, int]]:
             GROUP BY s.slug"""
     )
     return [(r["slug"], r["pending"]) for r in rows]
+
+
+async def status_counts(conn: Connection, site_id: int) -> dict[Status, int]:
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS n FROM comments WHERE site_id = $1 GROUP BY status", site_id
+    )
+    counts = dict.fromkeys(Status, 0)
+    counts.update({Status(r["status"]): r["n"] for r in rows})
+    return counts
+
+
+async def author_histories(
+    conn: Connection, site_id: int, email_hashes: list[bytes]
+) -> dict[bytes, tuple[int, int]]:
+    """(approved, rejected or spam) counts per author on a site, by email hash."""
+    rows = await conn.fetch(
+        """SELECT email_hash,
+                  count(*) FILTER (WHERE status = 'approved') AS approved,
+                  count(*) FILTER (WHERE status IN ('rejected', 'spam')) AS rejected
+             FROM comments WHERE site_id = $1 AND email_hash = any($2::bytea[])
+            GROUP BY email_hash""",
+        site_id,
+        email_hashes,
+    )
+    return {bytes(r["email_hash"]): (r["approved"], r["rejected"]) for r in rows}

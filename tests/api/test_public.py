@@ -8,8 +8,10 @@ import time
 import unicodedata
 from typing import Any
 
+import structlog
 from aiohttp.test_utils import TestClient
 
+from moderation import logs as logs_module
 from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import POOL
@@ -303,3 +305,22 @@ async def test_a_taken_down_comment_leaves_the_cached_thread(
     )
     client.app[THREADS].invalidate(1, "politics/2026/elections")
     assert (await (await client.get(path, params=params)).json())["items"] == []
+
+
+async def test_log_lines_never_carry_the_email_or_the_token(
+    client: TestClient, site: SiteFixture
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        comment = await post_comment(client, site, email="secret.person@example.com")
+        await approve(client, site, comment["id"])
+        await client.post(f"/v1/sites/{site.slug}/comments", json=comment_payload(body=""))
+    assert any(entry["event"] == "request" and entry["status"] == 202 for entry in logs)
+    assert any(entry["event"] == "comment_received" for entry in logs)
+    text = repr(logs)
+    assert "secret.person" not in text and "example.com" not in text
+    assert site.moderator not in text
+
+
+def test_the_log_redactor_hides_personal_keys() -> None:
+    event = logs_module._redact(None, "info", {"event": "x", "email": "a@b.c", "ip": "1.2.3.4"})
+    assert event == {"event": "x", "email": "[redacted]", "ip": "[redacted]"}
