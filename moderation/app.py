@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from . import db, errors, logs, metrics, ratelimit, threadcache
-from .api import public, routes
+from .api import console, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
 from .schemas import MAX_BODY_BYTES
@@ -37,4 +37,6 @@ def create_app(settings: Settings) -> web.Application:
         ]
     )
     app.add_routes(routes)
+    if settings.development:
+        app.add_routes(console.demo_routes)
     return app

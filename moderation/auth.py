@@ -24,8 +24,10 @@ def _bearer(request: web.Request) -> str | None:
 
 async def require(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
     """The token's actor, or 401. The same answer for a missing, malformed, unknown or revoked
-    token, so none can be told apart. A moderator acting where admin is needed gets 403."""
+    token, so none can be told apart. A moderator acting where admin is needed gets 403.
+    Without a bearer token, the console's session cookie (and, for writes, its CSRF token)."""
     token = _bearer(request)
+    actor: Actor | None
     if token is None and sessions.COOKIE in request.cookies:
         actor = await _session_actor(request)
     else:
@@ -34,8 +36,8 @@ async def require(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
             raise Unauthorized("a valid bearer token is required")
         async with request.app[POOL].acquire() as conn:
             actor = await sites.actor_by_token_hash(conn, tokens.token_hash(token))
-        if actor is None:
-            raise Unauthorized("a valid bearer token is required")
+    if actor is None:
+        raise Unauthorized("a valid bearer token is required")
     if not actor.may(role):
         raise Forbidden(f"this needs an {role.value} token")
     request[ACTOR] = actor

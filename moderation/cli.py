@@ -164,6 +164,13 @@ Post a comment, list the queue, approve it, read the thread:
         file=sys.stderr,
         flush=True,
     )
+    if settings.development:
+        print(
+            f"In a browser: the demo article {base}/demo/ (post a comment there), then the\n"
+            f"moderator console {base}/moderate/ (the article links to it, signed in).\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _serve(settings: Settings, database: Database, workers: int) -> None:

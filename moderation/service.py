@@ -25,6 +25,8 @@ BANNED_TERM = "banned_term"
 TRUSTED_AUTHOR = "trusted_author"
 # How long a claimed queue item stays reserved for its moderator without a renewal.
 CLAIM_LEASE_SECONDS = 300.0
+# Queue counts stop here ("10000+"): they are asked for every few seconds.
+COUNT_CAP = 10_000
 
 
 class DuplicateComment(Conflict):
@@ -198,6 +200,8 @@ async def claim_batch(
     holds; a comment decided elsewhere simply is not in the answer any more."""
     async with pool.acquire() as conn:
         async with conn.transaction():
+            if thread is not None:
+                await claims.release_outside_thread(conn, actor.site_id, claimant, thread)
             await claims.renew(conn, actor.site_id, claimant, lease_seconds)
             mine = await claims.held(
                 conn, actor.site_id, claimant, thread, flagged_first=flagged_first
@@ -214,7 +218,7 @@ async def claim_batch(
                 mine = await claims.held(
                     conn, actor.site_id, claimant, thread, flagged_first=flagged_first
                 )
-        counts = await comments.status_counts(conn, actor.site_id)
+        counts = await comments.status_counts(conn, actor.site_id, COUNT_CAP)
         histories = await comments.author_histories(
             conn, actor.site_id, list({c.email_hash for c in mine})
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from . import tokens
+from .config import SETTINGS
 from .domain import Actor
 from .errors import Forbidden, Unauthorized
 from .store import sessions, sites
@@ -64,17 +66,33 @@ def set_cookie(request: web.Request, response: web.StreamResponse, cookie: str) 
         max_age=LIFETIME_SECONDS,
         path="/",
         httponly=True,
-        secure=request.secure,
+        secure=is_https(request),
         samesite="Strict",
     )
 
 
 def clear_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    response.del_cookie(COOKIE, path="/", secure=request.secure, samesite="Strict")
+    response.del_cookie(COOKIE, path="/", secure=is_https(request), samesite="Strict")
+
+
+def is_https(request: web.Request) -> bool:
+    """Served over https: directly, or by one of our trusted proxies that says so."""
+    if request.secure:
+        return True
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    if proto != "https" or request.remote is None:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.remote)
+    except ValueError:
+        return False
+    return any(
+        peer.version == net.version and peer in net for net in request.app[SETTINGS].trusted_proxies
+    )
 
 
 def own_origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+    return f"{'https' if is_https(request) else 'http'}://{request.host}"
 
 
 def check_origin(request: web.Request) -> None:

@@ -34,6 +34,8 @@ APP_TABLES = ", ".join(
         "webhook_attempts",
         "site_settings",
         "rate_limits",
+        "console_sessions",
+        "comment_claims",
     ]
 )
 

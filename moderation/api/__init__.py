@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import moderator, ops, public, settings, webhooks
+from . import claims, console, moderator, ops, public, settings, webhooks
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
     *moderator.routes,
+    *claims.routes,
+    *console.routes,
     *settings.routes,
     *webhooks.routes,
     *ops.routes,

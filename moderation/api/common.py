@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -32,16 +33,20 @@ def comment_id_of(request: web.Request) -> int:
 
 
 def page_query(request: web.Request) -> tuple[Cursor | None, int]:
+    return page_from(request.query)
+
+
+def page_from(query: Mapping[str, str]) -> tuple[Cursor | None, int]:
     errors: list[FieldError] = []
     cursor: Cursor | None = None
     limit = 0
-    raw_cursor = request.query.get("cursor")
+    raw_cursor = query.get("cursor")
     try:
         cursor = decode_cursor(raw_cursor) if raw_cursor else None
     except FieldError as exc:
         errors.append(exc)
     try:
-        limit = parse_limit(request.query.get("limit"))
+        limit = parse_limit(query.get("limit"))
     except FieldError as exc:
         errors.append(exc)
     if errors:
@@ -75,12 +80,16 @@ def conditional_response(
 
 
 def thread_query(request: web.Request, *, required: bool) -> str | None:
-    if "thread" not in request.query:
+    return thread_from(request.query, required=required)
+
+
+def thread_from(query: Mapping[str, str], *, required: bool) -> str | None:
+    if "thread" not in query:
         if required:
             raise Invalid.one("thread", "is required")
         return None
     try:
-        return parse_thread(request.query["thread"])
+        return parse_thread(query["thread"])
     except FieldError as exc:
         raise Invalid.one("thread", exc.message) from None
     except InvalidText as exc:

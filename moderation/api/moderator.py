@@ -14,7 +14,7 @@ from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..schemas import parse_approval, parse_rejection, read_optional_json, read_payload
 from ..threadcache import THREADS
-from ..views import audit_view, moderator_view
+from ..views import audit_view, moderator_view, queue_item_view
 from .common import comment_id_of, json_response, page_query, thread_query
 
 log = structlog.get_logger("moderation.moderator")
@@ -44,12 +44,9 @@ def _expected_status(payload: dict[str, object]) -> Status:
     raw = payload.get("expected_status")
     if raw is None:
         return Status.PENDING
-    try:
+    if isinstance(raw, str) and raw in {s.value for s in Status}:
         return Status(raw)
-    except ValueError:
-        raise Invalid.one(
-            "expected_status", "must be one of " + ", ".join(s.value for s in Status)
-        ) from None
+    raise Invalid.one("expected_status", "must be one of " + ", ".join(s.value for s in Status))
 
 
 @routes.get("/v1/sites/{site}/queue")
@@ -62,9 +59,10 @@ async def queue(request: web.Request) -> web.Response:
     page = await service.queue_page(
         request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
     )
+    histories = await service.author_histories(request.app[POOL], actor, page.items)
     return json_response(
         {
-            "items": [moderator_view(c, actor.site_slug) for c in page.items],
+            "items": [queue_item_view(c, actor.site_slug, histories) for c in page.items],
             "next_cursor": page.next_cursor,
         },
         headers={"Cache-Control": "no-store"},

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from yarl import URL
 
 from .. import service
 from ..config import SETTINGS
@@ -16,17 +18,19 @@ from ..errors import NotFound
 from ..identity import client_address
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
+from ..pagination import Cursor
 from ..ratelimit import REFUSALS
 from ..schemas import parse_submission, read_payload
 from ..threadcache import THREADS
 from ..views import public_view
+from . import formpost
 from .common import (
     conditional_response,
     etag_of,
     json_bytes,
     json_response,
-    page_query,
-    thread_query,
+    page_from,
+    thread_from,
 )
 
 log = structlog.get_logger("moderation.public")
@@ -48,7 +52,8 @@ async def post_comment(request: web.Request) -> web.Response:
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
     await service.check_client_limits(request.app[POOL], request.app[REFUSALS], site, client_ip)
-    submission = parse_submission(await read_payload(request, allow_form=True))
+    payload = await read_payload(request, allow_form=True)
+    submission = parse_submission(payload)
     comment = await service.submit_comment(
         request.app[POOL],
         site,
@@ -62,17 +67,17 @@ async def post_comment(request: web.Request) -> web.Response:
         request.app[THREADS].invalidate(site.id, comment.thread)
     request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()
     log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
+    target = formpost.return_target(request, site, payload)
+    if target is not None:  # a plain HTML form, without JavaScript
+        return formpost.back_to_article(target, comment)
     return json_response(public_view(comment, site.slug), status=202)
 
 
 @routes.get(COMMENTS_PATH)
 async def list_thread(request: web.Request) -> web.Response:
     site = await request.app[SITES].get(request.match_info["site"])
-    thread = thread_query(request, required=True)
-    assert thread is not None
-    cursor, limit = page_query(request)
+    thread, raw_cursor, cursor, limit = _thread_request(request.query_string)
     cache = request.app[THREADS]
-    raw_cursor = request.query.get("cursor") or None
     cached = cache.get(site.id, thread, raw_cursor, limit)
     if cached is None:
         page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
@@ -82,6 +87,17 @@ async def list_thread(request: web.Request) -> web.Response:
     return conditional_response(
         request, cached.etag, cached.body, cache_control=THREAD_CACHE_CONTROL
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _thread_request(query_string: str) -> tuple[str, str | None, Cursor | None, int]:
+    """The thread, cursor and limit a query asks for. Pure, so remembered: the same few hot
+    threads are asked for thousands of times a second (a bad query raises, and isn't kept)."""
+    query = URL.build(query_string=query_string).query
+    thread = thread_from(query, required=True)
+    assert thread is not None
+    cursor, limit = page_from(query)
+    return thread, query.get("cursor") or None, cursor, limit
 
 
 @routes.route("OPTIONS", COMMENTS_PATH)

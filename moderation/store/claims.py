@@ -90,3 +90,17 @@ async def release_all(conn: Connection, site_id: int, claimant: str) -> None:
     await conn.execute(
         "DELETE FROM comment_claims WHERE site_id = $1 AND claimant = $2", site_id, claimant
     )
+
+
+async def release_outside_thread(
+    conn: Connection, site_id: int, claimant: str, thread: str
+) -> None:
+    """Let go of what the claimant holds in other threads once it narrows to one thread."""
+    await conn.execute(
+        """DELETE FROM comment_claims k USING comments c
+            WHERE k.site_id = $1 AND k.claimant = $2
+              AND c.site_id = k.site_id AND c.id = k.comment_id AND c.thread <> $3""",
+        site_id,
+        claimant,
+        thread,
+    )

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import itemgetter
+from typing import NamedTuple, TypeVar
 
 _ARABIC_MARKS = frozenset(
     [
@@ -118,7 +121,7 @@ def _fold_decomposed(char: str) -> str:
 def _fold_character(char: str) -> str:
     if char.isspace():
         return " "
-    folded = []
+    folded: list[str] = []
     for compatible in unicodedata.normalize("NFKC", char):
         # Before case folding too: Cyrillic Н and М pass for H and M, but н and м not for h and m.
         compatible = _LOOKALIKES.get(compatible, compatible)
@@ -141,6 +144,30 @@ class _LazyTable(dict[int, str]):
         if len(self) < self._limit:  # an attacker sending every code point can't grow it forever
             self[code] = value
         return value
+
+
+_Value = TypeVar("_Value")
+
+
+class _Memo(dict[str, _Value]):
+    """A cache of a pure function of short strings (words, chunks): news comments reuse their
+    vocabulary, so most lookups are hits; emptied when full so that it follows what is posted."""
+
+    def __init__(self, convert: Callable[[str], _Value], limit: int = 20_000) -> None:
+        super().__init__()
+        self._convert = convert
+        self._limit = limit
+
+    def __missing__(self, key: str) -> _Value:
+        value = self._convert(key)
+        if len(key) <= _MEMO_KEY_LENGTH:  # a long key is seldom seen twice
+            if len(self) >= self._limit:
+                self.clear()
+            self[key] = value
+        return value
+
+
+_MEMO_KEY_LENGTH = 64
 
 
 def _word_or_space(char: str) -> str:
@@ -173,16 +200,24 @@ def without_clitics(token: str) -> tuple[str, ...]:
     return tuple(stems)
 
 
+def clitic_forms(stem: str) -> list[str]:
+    """Every token of which without_clitics() gives this stem: the stem itself, and the stem
+    behind each clitic that would be taken off it."""
+    forms = (prefix + stem for prefix in _CLITICS)
+    return [stem, *(form for form in forms if stem in without_clitics(form)[1:])]
+
+
 _REPEATS = re.compile(r"(.)\1+")
 _LONG_REPEATS = re.compile(r"(.)\1{2,}")
 
 
+# Most words have no run: looking for one first is much cheaper than sub() finding none.
 def _shorten_runs(text: str) -> str:
-    return _REPEATS.sub(r"\1", text)
+    return _REPEATS.sub(r"\1", text) if _REPEATS.search(text) else text
 
 
 def _cap_runs_at_two(text: str) -> str:
-    return _LONG_REPEATS.sub(r"\1\1", text)
+    return _LONG_REPEATS.sub(r"\1\1", text) if _LONG_REPEATS.search(text) else text
 
 
 # Leet and Arabizi both read digits as letters and clash on 3, 5 and 7: both readings are kept.
@@ -277,6 +312,17 @@ class LooseText:
     chunks: tuple[tuple[int, int], ...]  # first and last index into surface.split(" ")
 
 
+@dataclass(frozen=True, slots=True)
+class LooseChunk:
+    """One position of a LooseText, read once per distinct chunk and then remembered."""
+
+    joined: str
+    key: str
+    readings: tuple[str, ...]
+    leet: str | None
+    arabizi: str | None
+
+
 def _loose_char(char: str) -> str:
     if char == " " or char in _LEET_SYMBOLS or unicodedata.category(char)[0] in "LN":
         return char
@@ -285,13 +331,26 @@ def _loose_char(char: str) -> str:
 
 _LOOSE_TABLE = _LazyTable(_loose_char)
 _NON_SPACE = re.compile(r"\S+")
+# A chunk of FoldedText.letters: a word with two or more letters or digits, or a run of words of
+# one letter or digit each, with spaces and words of leet symbols alone ("!") between them. The
+# symbols do not count as letters here, as the loose reading drops them.
+_LOOSE_CHUNK = re.compile(
+    r"""
+    (?<![^ ])
+    (?: [$@!|']* [^ $@!|'] [$@!|']* [^ $@!|'] [^ ]*
+      | [$@!|']* [^ $@!|'] [$@!|']* (?![^ ])
+        (?: (?:[ ]+ [$@!|']+ (?![^ ]))* [ ]+ [$@!|']* [^ $@!|'] [$@!|']* (?![^ ]) )*
+    )
+    """,
+    re.VERBOSE,
+)
 
 
 @lru_cache(maxsize=4096)  # spam repeats its chunks
 def _latin_readings(joined: str, lettered: str) -> tuple[str | None, str | None, tuple[str, ...]]:
     """Leet reading, Arabizi key and extra readings of a chunk that contains a Latin letter."""
     leet = arabizi = None
-    readings = []
+    readings: list[str] = []
     if _LEET_CHARACTER.search(lettered):
         stripped = lettered.rstrip("!|")  # "spam!" is not "spami"
         leet = stripped.translate(_LEET)
@@ -304,6 +363,103 @@ def _latin_readings(joined: str, lettered: str) -> tuple[str | None, str | None,
     return leet, arabizi, tuple(readings)
 
 
+def _read_chunk(chunk: str) -> LooseChunk:
+    """The loose reading of one match of _LOOSE_CHUNK."""
+    if " " in chunk:  # single letters, and perhaps words of symbols alone, which are left out
+        lettered = "".join(word for word in chunk.split(" ") if word.strip(_LEET_SYMBOLS))
+    else:
+        lettered = chunk
+    word = lettered.translate(_DROP_LEET_SYMBOLS)
+    short, cap = _shorten_runs(word), _cap_runs_at_two(word)
+    options = [short] if short == cap else [short, cap]
+    if word[0] in _CLITIC_INITIALS:
+        for stem in without_clitics(word)[1:]:
+            options += [stem] if short == word else [_shorten_runs(stem), _cap_runs_at_two(stem)]
+    leet = arabizi = None
+    if _ASCII_LETTER.search(word):
+        leet, arabizi, latin = _latin_readings(word, lettered)
+        options += latin
+    return LooseChunk(word, cap, tuple(dict.fromkeys(options)), leet, arabizi)
+
+
+_LOOSE_CHUNKS = _Memo(_read_chunk)
+
+
+class _Piece(NamedTuple):
+    """The folding of one space-separated piece of a text."""
+
+    surface: str
+    letters: str
+    joined: str  # letters without the leet symbols
+    # How the piece's letters take part in the loose reading: 0 not at all (no letter or digit),
+    # 1 as a single letter, 2 as a word, 3 as more than one word (NFKC gave a space).
+    loose_kind: int
+    tokens: tuple[str, ...]
+    capped_tokens: tuple[str, ...]  # runs of a character capped at two, for duplicate_key
+    surface_step: int  # len(surface) + 1, for the space after it
+    original_step: int
+    token_count: int
+
+
+def _same_or(same: _Value, other: _Value) -> _Value:
+    return same if other == same else other
+
+
+def _fold_piece(piece: str) -> _Piece:
+    surface = piece.translate(_FOLD_TABLE)
+    # Equal strings and tuples are shared: the pieces stay in memory for as long as they are seen.
+    letters = _same_or(surface, surface.translate(_LOOSE_TABLE))
+    joined = _same_or(letters, letters.translate(_DROP_LEET_SYMBOLS))
+    tokens = tuple(unicodedata.normalize("NFC", surface.translate(_WORD_TABLE)).split())
+    return _Piece(
+        surface,
+        letters,
+        joined,
+        3 if " " in letters else min(len(joined), 2),
+        tokens,
+        _same_or(tokens, tuple(map(_cap_runs_at_two, tokens))),
+        len(surface) + 1,
+        len(piece) + 1,
+        len(tokens),
+    )
+
+
+# Only flagged comments need their way back to the original text, so it is worked out then.
+@lru_cache(maxsize=4096)
+def _origins(piece: str) -> tuple[int, ...] | None:
+    """Of each character of the piece's surface (and its end), the original offset; None if
+    each character folds to exactly one."""
+    widths = piece.translate(_WIDTH_TABLE)
+    if widths == "\x01" * len(piece):
+        return None
+    walked: list[int] = []
+    done = 0
+    for other in _NOT_ONE_WIDE.finditer(widths):  # walking only what is not one to one
+        index = other.start()
+        walked += range(done, index)
+        walked += repeat(index, ord(other[0]))
+        done = index + 1
+    walked += range(done, len(piece) + 1)
+    return tuple(walked)
+
+
+@lru_cache(maxsize=4096)
+def _token_spans(surface: str) -> tuple[tuple[int, int], ...]:
+    """Where each token of a piece's surface lies in it."""
+    return tuple(match.span() for match in _NON_SPACE.finditer(surface.translate(_WORD_TABLE)))
+
+
+# Folding is per character and whitespace folds to a space, so a text folds piece by piece
+# between its spaces; NFC never joins across a space and no token spans one, so the pieces'
+# tokens are the text's. Pieces (mostly words) repeat from comment to comment: each is folded
+# once.
+_PIECES = _Memo(_fold_piece)
+_SURFACE, _LETTERS, _JOINED, _LOOSE_KIND, _TOKENS, _CAPPED_TOKENS = map(itemgetter, range(6))
+_SURFACE_STEP, _ORIGINAL_STEP, _TOKEN_COUNT = map(itemgetter, range(6, 9))
+_WIDTH_TABLE = _LazyTable(lambda char: chr(len(_FOLD_TABLE[ord(char)])))
+_NOT_ONE_WIDE = re.compile("[^\x01]")
+
+
 @dataclass(frozen=True, slots=True)
 class FoldedText:
     """A text folded once: `surface` keeps spacing and punctuation (one folded string per
@@ -312,99 +468,127 @@ class FoldedText:
     original: str
     surface: str
     tokens: tuple[str, ...]
+    _pieces: tuple[_Piece, ...] = field(repr=False, compare=False)
     # Offsets back into `original`, worked out on the first span asked for: only flagged comments
     # need them.
-    _origins: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
-    _token_bounds: list[tuple[int, int]] = field(
+    _offsets: list[list[int]] = field(default_factory=list, init=False, repr=False, compare=False)
+    _loose_chunks: list[LooseChunk] = field(
         default_factory=list, init=False, repr=False, compare=False
     )
-    _chunk_starts: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def _piece_offsets(self) -> list[list[int]]:
+        """Where each piece starts in the surface and in the original, its first token, and where
+        each chunk of surface.split(" ") starts (a piece may fold to more than one chunk)."""
+        offsets = self._offsets
+        if not offsets:
+            pieces = self._pieces
+            offsets.append(list(accumulate(map(_SURFACE_STEP, pieces), initial=0)))
+            offsets.append(list(accumulate(map(_ORIGINAL_STEP, pieces), initial=0)))
+            offsets.append(list(accumulate(map(_TOKEN_COUNT, pieces), initial=0)))
+            if 3 in map(_LOOSE_KIND, pieces):  # a piece folded to more than one chunk
+                offsets.append(
+                    list(accumulate((len(c) + 1 for c in self.surface.split(" ")), initial=0))
+                )
+            else:
+                offsets.append(offsets[0])
+        return offsets
+
+    def _origin(self, position: int) -> int:
+        surface_starts, original_starts, *_ = self._piece_offsets()
+        piece = bisect_right(surface_starts, position) - 1
+        local = position - surface_starts[piece]
+        start = original_starts[piece]
+        origins = _origins(self.original[start : original_starts[piece + 1] - 1])
+        return start + (local if origins is None else origins[local])
 
     def surface_span(self, start: int, end: int) -> tuple[int, int]:
         """The original offsets of surface[start:end]."""
-        origins = self._origins
-        if not origins:
-            for index, char in enumerate(self.original):
-                origins.extend(repeat(index, len(_FOLD_TABLE[ord(char)])))
-        if start >= len(origins):
+        if start >= len(self.surface):
             return len(self.original), len(self.original)
-        return origins[start], origins[max(start, end - 1)] + 1
+        last = max(start, end - 1)
+        if last >= len(self.surface):
+            raise IndexError("surface span out of range")
+        return self._origin(start), self._origin(last) + 1
 
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """The original offsets covering tokens[first..last]."""
-        bounds = self._token_bounds
-        if not bounds:
-            words = self.surface.translate(_WORD_TABLE)
-            bounds.extend(match.span() for match in _NON_SPACE.finditer(words))
-        return self.surface_span(bounds[first][0], bounds[last][1])
+        surface_starts, _, token_starts, _ = self._piece_offsets()
+        pieces = self._pieces
+        piece = bisect_right(token_starts, first) - 1
+        spans = _token_spans(pieces[piece].surface)
+        start = surface_starts[piece] + spans[first - token_starts[piece]][0]
+        piece = bisect_right(token_starts, last) - 1
+        spans = _token_spans(pieces[piece].surface)
+        end = surface_starts[piece] + spans[last - token_starts[piece]][1]
+        return self.surface_span(start, end)
 
     def chunk_span(self, first: int, last: int) -> tuple[int, int]:
-        """The original offsets covering LooseText chunks first..last."""
-        starts = self._chunk_starts
-        if not starts:
-            starts.extend(
-                accumulate((len(chunk) + 1 for chunk in self.surface.split(" ")), initial=0)
-            )
+        """The original offsets covering the space-separated chunks first..last of the surface."""
+        starts = self._piece_offsets()[3]
         return self.surface_span(starts[first], starts[last + 1] - 1)
 
-    def loose(self) -> LooseText:
-        lettered_surface = self.surface.translate(_LOOSE_TABLE)
-        lettered_chunks = lettered_surface.split(" ")
-        joined_chunks = lettered_surface.translate(_DROP_LEET_SYMBOLS).split(" ")
-        joined: list[str] = []
-        lettered: list[str] = []
-        chunks: list[tuple[int, int]] = []
-        single_letters = False
-        for index, word in enumerate(joined_chunks):
-            if not word:
-                continue
-            if len(word) == 1 and single_letters:
-                joined[-1] += word
-                lettered[-1] += lettered_chunks[index]
-                chunks[-1] = (chunks[-1][0], index)
-                continue
-            single_letters = len(word) == 1
-            joined.append(word)
-            lettered.append(lettered_chunks[index])
-            chunks.append((index, index))
+    def loose_chunks(self) -> list[LooseChunk]:
+        """The positions of the loose reading, as in loose(), without assembling a LooseText."""
+        chunks = self._loose_chunks
+        if not chunks:
+            # Each piece with letters is a chunk, unless single letters come one after the other
+            # (to be read together) or a piece is more than one word.
+            kinds = bytes(map(_LOOSE_KIND, self._pieces))
+            if b"\x03" in kinds or b"\x01\x01" in kinds.replace(b"\x00", b""):
+                words = _LOOSE_CHUNK.findall(self.letters)
+            else:
+                words = list(compress(map(_LETTERS, self._pieces), kinds))
+            chunks.extend(map(_LOOSE_CHUNKS.__getitem__, words))
+        return chunks
 
-        # Shortening the whole stream at once keeps positions aligned: a run never spans a space.
-        everything = " ".join(joined)
-        shortened = _shorten_runs(everything).split(" ") if joined else []
-        capped = _cap_runs_at_two(everything).split(" ") if joined else []
-        any_latin = _ASCII_LETTER.search(everything) is not None
-        readings: list[tuple[str, ...]] = []
-        leets: list[str | None] = []
-        arabizis: list[str | None] = []
-        for word, letters, short, cap in zip(joined, lettered, shortened, capped, strict=True):
-            options = [short] if short == cap else [short, cap]
-            if word[0] in _CLITIC_INITIALS:
-                for stem in without_clitics(word)[1:]:
-                    options += (
-                        [stem] if short == word else [_shorten_runs(stem), _cap_runs_at_two(stem)]
-                    )
-            leet = arabizi = None
-            if any_latin and _ASCII_LETTER.search(word):
-                leet, arabizi, latin = _latin_readings(word, letters)
-                options += latin
-            readings.append(tuple(dict.fromkeys(options)))
-            leets.append(leet)
-            arabizis.append(arabizi)
+    @property
+    def letters(self) -> str:
+        """The surface with all but letters, digits, leet symbols and spaces left out."""
+        return " ".join(map(_LETTERS, self._pieces))
+
+    def loose_bounds(self, position: int) -> tuple[int, int]:
+        """The first and last index into surface.split(" ") of loose_chunks()[position]."""
+        letters = self.letters
+        match = next(islice(_LOOSE_CHUNK.finditer(letters), position, None))
+        first = letters.count(" ", 0, match.start())
+        return first, first + match[0].count(" ")
+
+    def _all_loose_bounds(self) -> Iterator[tuple[int, int]]:
+        letters, first, counted = self.letters, 0, 0
+        for match in _LOOSE_CHUNK.finditer(letters):
+            first += letters.count(" ", counted, match.start())
+            counted = match.start()
+            yield first, first + match[0].count(" ")
+
+    def loose(self) -> LooseText:
+        chunks = self.loose_chunks()
         return LooseText(
-            joined=tuple(joined),
-            keys=tuple(capped),
-            readings=tuple(readings),
-            leet=tuple(leets),
-            arabizi=tuple(arabizis),
-            chunks=tuple(chunks),
+            joined=tuple(chunk.joined for chunk in chunks),
+            keys=tuple(chunk.key for chunk in chunks),
+            readings=tuple(chunk.readings for chunk in chunks),
+            leet=tuple(chunk.leet for chunk in chunks),
+            arabizi=tuple(chunk.arabizi for chunk in chunks),
+            chunks=tuple(self._all_loose_bounds()),
         )
+
+    def duplicate_key(self) -> str:
+        """duplicate_key() of the original text, from this folding."""
+        # No run crosses the single spaces between tokens: each token is capped on its own.
+        return " ".join(chain.from_iterable(map(_CAPPED_TOKENS, self._pieces)))
 
 
 def fold(text: str) -> FoldedText:
     """Fold a text once, for both its exact tokens and (through .loose()) its loose reading."""
-    surface = text.translate(_FOLD_TABLE)
-    words = unicodedata.normalize("NFC", surface.translate(_WORD_TABLE)).split()
-    return FoldedText(original=text, surface=surface, tokens=tuple(words))
+    # Any whitespace folds to a space: line breaks and the like part pieces too, and keep them
+    # free of spaces in the middle, which would make loose_chunks() take the slower way.
+    spaced = text.replace("\n", " ").replace("\r", " ").replace("\t", " ").replace("\xa0", " ")
+    pieces = tuple(map(_PIECES.__getitem__, spaced.split(" ")))
+    return FoldedText(
+        original=text,
+        surface=" ".join(map(_SURFACE, pieces)),
+        tokens=tuple(chain.from_iterable(map(_TOKENS, pieces))),
+        _pieces=pieces,
+    )
 
 
 def tokens(text: str) -> list[str]:
@@ -434,9 +618,10 @@ def loose_keys(text: str) -> list[str]:
 def duplicate_key(body: str) -> str:
     """The key under which two bodies count as the same comment: the match key with runs of a
     repeated character capped at two, so that "رااااائع" and "رااائع" also meet."""
-    return _cap_runs_at_two(match_key(body))
+    return fold(body).duplicate_key()
 
 
+@lru_cache(maxsize=4096)  # authors post under the same name again and again
 def mixes_latin_with_lookalikes(word: str) -> bool:
     """Whether a word mixes Latin letters with Cyrillic or Greek look-alikes ("pаypal"), or is
     written entirely in Cyrillic or Greek letters that all pass for Latin ones ("ΑΡΡΙΕ")."""

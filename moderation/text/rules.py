@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, KeysView, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, compress, count
+from operator import attrgetter, not_
 from typing import Literal
 
 from moderation.text.fold import (
     FoldedText,
     arabizi_key,
+    clitic_forms,
     fold,
     mixes_latin_with_lookalikes,
     without_clitics,
@@ -53,8 +56,12 @@ _LINK = re.compile(
     """,
     re.VERBOSE,
 )
+# Every link the pattern finds contains "://" or a match of this pattern, and both are far cheaper
+# to look for: the pattern starts with a fixed character.
+_LINK_DOT = re.compile(r"\.(?<=[a-z0-9]\.)[a-z0-9-]")
 _LINK_TRAILING_PUNCTUATION = ".,;:!?)]}'\"،؛؟"
 _LONG_RUN = re.compile(rf"(\S)\1{{{REPEATED_CHARACTER_RUN - 1},}}")
+_PAIR = re.compile(r"(.)\1", re.DOTALL)
 
 
 FlagKind = Literal[
@@ -87,6 +94,8 @@ class Verdict:
 
     banned_term: str | None  # set: reject automatically, with this term as the reason
     flags: tuple[Flag, ...]
+    # fold.duplicate_key(body), from the folding the rules already did; not part of the verdict.
+    duplicate_key: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +124,29 @@ class _PhraseIndex:
 
     def __init__(self) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], _Term]]] = {}
+        self._firsts = self._by_first.keys()
+
+    @property
+    def first_words(self) -> KeysView[str]:
+        return self._firsts
 
     def add(self, key: Sequence[str], term: _Term) -> None:
         if key:
             self._by_first.setdefault(key[0], []).append((tuple(key[1:]), term))
 
     def find(
-        self, positions: Sequence[Collection[str]], *, skipping: Collection[_Term] = ()
+        self,
+        positions: Sequence[Collection[str]],
+        *,
+        skipping: Collection[_Term] = (),
+        starts: Iterable[int] | None = None,  # where a term may start, if the caller knows
     ) -> Iterator[_Match]:
         by_first = self._by_first
-        for start, readings in enumerate(positions):
+        if starts is None:
+            # Most positions start no term: they are passed over without a Python step each.
+            starts = compress(count(), map(not_, map(self._firsts.isdisjoint, positions)))
+        for start in starts:
+            readings = positions[start]
             for reading in readings:
                 for rest, term in by_first.get(reading, ()):
                     last = start + len(rest)
@@ -158,24 +180,49 @@ class _Matcher:
                 key = loose.arabizi[0] or (arabizi_key(word) if _is_arabic(word) else "")
                 if key:
                     self.arabizi.setdefault(key, term)
+        # The tokens that start an exact match, clitics and all: most comments have none.
+        self._exact_starters = frozenset(
+            chain.from_iterable(map(clitic_forms, self.exact.first_words))
+        )
 
     def scan(self, folded: FoldedText) -> Iterator[_Found]:
         """Every term found, exactly first; a term found exactly is not reported again loosely."""
         found: set[_Term] = set()
-        positions = [without_clitics(token) for token in folded.tokens]
-        for match in self.exact.find(positions, skipping=found):
-            found.add(match.term)
-            yield _Found(match.term, False, folded.token_span(match.first, match.last))
-        loose = folded.loose()
-        for match in self.loose.find(loose.readings, skipping=found):
-            found.add(match.term)
-            first, last = loose.chunks[match.first][0], loose.chunks[match.last][1]
-            yield _Found(match.term, True, folded.chunk_span(first, last))
-        for position, key in enumerate(loose.arabizi):
-            term = self.arabizi.get(key) if key else None
-            if term is not None and term not in found:
-                found.add(term)
-                yield _Found(term, True, folded.chunk_span(*loose.chunks[position]))
+        tokens = folded.tokens
+        if not self._exact_starters.isdisjoint(tokens):
+            positions = list(map(without_clitics, tokens))
+            starts = compress(count(), map(self._exact_starters.__contains__, tokens))
+            for match in self.exact.find(positions, skipping=found, starts=starts):
+                found.add(match.term)
+                yield _Found(match.term, False, folded.token_span(match.first, match.last))
+        chunks = folded.loose_chunks()
+        readings = list(map(_READINGS, chunks))
+        if not self.loose.first_words.isdisjoint(chain.from_iterable(readings)):
+            for match in self.loose.find(readings, skipping=found):
+                found.add(match.term)
+                first = folded.loose_bounds(match.first)[0]
+                last = folded.loose_bounds(match.last)[1]
+                yield _Found(match.term, True, folded.chunk_span(first, last))
+        if not self.arabizi.keys().isdisjoint(map(_ARABIZI, chunks)):
+            terms = list(map(self.arabizi.get, map(_ARABIZI, chunks)))
+            for position, term in enumerate(terms):
+                if term is not None and term not in found:
+                    found.add(term)
+                    yield _Found(term, True, folded.chunk_span(*folded.loose_bounds(position)))
+
+
+_READINGS = attrgetter("readings")
+_ARABIZI = attrgetter("arabizi")
+
+
+@dataclass(frozen=True, slots=True)
+class _Author:
+    terms: tuple[_Found, ...]  # site terms found in the name
+    lookalike: bool  # mixes Latin with look-alike letters
+    reserved: str | None  # the reserved name it imitates, as the site wrote it
+
+
+_REMEMBERED_NAMES = 10_000
 
 
 def _is_arabic(word: str) -> bool:
@@ -198,8 +245,14 @@ def _excerpt(text: str, start: int, end: int) -> str:
 
 
 def _links(surface: str) -> list[tuple[int, int]]:
+    scheme = surface.find("://")
+    dot = _LINK_DOT.search(surface, 0, scheme + 3 if scheme >= 0 else len(surface))
+    hint = dot.start() if dot else scheme
+    if hint < 0:
+        return []
+    # A link holds no whitespace, so none starts before the word of the first hint.
     spans = []
-    for match in _LINK.finditer(surface):
+    for match in _LINK.finditer(surface, surface.rfind(" ", 0, hint) + 1):
         end = match.start() + len(match[0].rstrip(_LINK_TRAILING_PUNCTUATION))
         spans.append((match.start(), end))
     return spans
@@ -224,6 +277,24 @@ class SiteRules:
         )
         names = [*reserved_names, *BUILT_IN_RESERVED_NAMES]
         self._reserved = _Matcher([(name, False) for name in names])
+        self._names: dict[str, _Author] = {}
+
+    def _judge_name(self, name: str) -> _Author:
+        """What the rules make of an author's name, remembered: authors post again and again."""
+        author = self._names.get(name)
+        if author is None:
+            folded = fold(name)
+            reserved = next(self._reserved.scan(folded), None)
+            author = _Author(
+                terms=tuple(self._terms.scan(folded)),
+                lookalike=any(mixes_latin_with_lookalikes(word) for word in name.split()),
+                # One is enough: "المشرف" imitates both "مشرف" and "المشرف".
+                reserved=reserved.term.written if reserved else None,
+            )
+            if len(self._names) >= _REMEMBERED_NAMES:
+                self._names.clear()
+            self._names[name] = author
+        return author
 
     def evaluate(self, *, name: str, body: str, website: str | None = None) -> Verdict:
         flags: dict[tuple[FlagKind, str | None], Flag] = {}
@@ -233,14 +304,17 @@ class SiteRules:
 
         banned_term = None
         folded_body = fold(body)
-        folded_name = fold(name)
-        for folded in (folded_body, folded_name, fold(website or "")):
-            for found in self._terms.scan(folded):
+        author = self._judge_name(name)
+        texts = [(body, self._terms.scan(folded_body)), (name, author.terms)]
+        if website:
+            texts.append((website, self._terms.scan(fold(website))))
+        for text, founds in texts:
+            for found in founds:
                 if found.term.banned and not found.loosely:
                     banned_term = banned_term or found.term.written
                 else:
                     kind: FlagKind = "loose_match" if found.loosely else "suspect_term"
-                    flag(kind, found.term.written, folded.original, found.span)
+                    flag(kind, found.term.written, text, found.span)
 
         links = _links(folded_body.surface)
         if len(links) > self.max_links:
@@ -252,12 +326,15 @@ class SiteRules:
         if repeated:
             flag("repeated_characters", None, body, folded_body.surface_span(*repeated))
 
-        if any(mixes_latin_with_lookalikes(word) for word in name.split()):
+        if author.lookalike:
             flag("homoglyph_name", None, name, (0, len(name)))
-        reserved = next(self._reserved.scan(folded_name), None)
-        if reserved:  # one is enough: "المشرف" imitates both "مشرف" and "المشرف"
-            flag("reserved_name", reserved.term.written, name, (0, len(name)))
-        return Verdict(banned_term=banned_term, flags=tuple(flags.values()))
+        if author.reserved:
+            flag("reserved_name", author.reserved, name, (0, len(name)))
+        return Verdict(
+            banned_term=banned_term,
+            flags=tuple(flags.values()),
+            duplicate_key=folded_body.duplicate_key(),
+        )
 
 
 def _non_space_length(surface: str) -> int:
@@ -266,13 +343,30 @@ def _non_space_length(surface: str) -> int:
 
 def _repeated_character_span(surface: str) -> tuple[int, int] | None:
     """Where a body is mostly one character (the whole body), or floods with a long run of one."""
-    run = _LONG_RUN.search(surface)
-    if run:
-        return run.span()
+    # A run, and a character that fills more than half of the body, both show up as two of a kind
+    # side by side once the spaces are gone, and more than once: in a run of r, findall() finds
+    # r // 2 pairs; the more than 60% of n that one character fills leave at most 40% of n + 1
+    # runs of it, which hold more than 10% of n - 1/2 pairs (and more than that less 1, to spare
+    # the float rounding any thought).
     characters = surface.replace(" ", "")
+    pairs = _PAIR.findall(characters)
+    counted = {char: pairs.count(char) for char in set(pairs)}
+    runs = [
+        surface.find(char * REPEATED_CHARACTER_RUN)
+        for char, count in counted.items()
+        if count >= REPEATED_CHARACTER_RUN // 2 and not char.isspace()
+    ]
+    first_run = min((start for start in runs if start >= 0), default=None)
+    if first_run is not None:
+        run = _LONG_RUN.match(surface, first_run)
+        assert run is not None
+        return run.span()
     if len(characters) < REPEATED_CHARACTER_MIN_BODY:
         return None
-    most_common = max(set(characters), key=characters.count)
-    if characters.count(most_common) > REPEATED_CHARACTER_SHARE * len(characters):
+    share = REPEATED_CHARACTER_SHARE * len(characters)
+    fewest_pairs = (2 * share - len(characters) - 1) / 2 - 1
+    if any(
+        characters.count(char) > share for char, count in counted.items() if count > fewest_pairs
+    ):
         return (0, len(surface))
     return None

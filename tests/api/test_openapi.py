@@ -14,7 +14,8 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.conftest import SiteFixture, comment_payload, post_comment
+from moderation.app import create_app
+from tests.conftest import SiteFixture, comment_payload, make_settings, post_comment
 
 DOCUMENT: dict[str, Any] = json.loads(
     resources.files("moderation").joinpath("openapi.json").read_text(encoding="utf-8")
@@ -36,13 +37,28 @@ def test_every_route_is_documented_and_every_documented_route_exists(client: Tes
         if route.method == "HEAD" or route.resource is None:
             continue
         served.add((route.resource.canonical, route.method.lower()))
-    documented = {
+    assert served == documented_routes(development=False)
+
+
+def documented_routes(*, development: bool) -> set[tuple[str, str]]:
+    return {
         (path, method)
         for path, item in DOCUMENT["paths"].items()
-        for method in item
-        if method != "parameters"
+        for method, operation in item.items()
+        if method != "parameters" and (development or not operation.get("x-development-only"))
     }
-    assert served == documented
+
+
+async def test_development_mode_serves_exactly_the_documented_demo_routes(
+    aiohttp_client: Any, database_url: str
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(database_url, development=True)))
+    served = {
+        (route.resource.canonical, route.method.lower())
+        for route in client.app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    assert served == documented_routes(development=True)
 
 
 async def conforms(response: ClientResponse, path: str, method: str) -> None:
@@ -182,7 +198,71 @@ async def tour(
     )
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         await call("GET", path, path)
+    await console_tour(call, site, base, posted["id"])
     return seen
+
+
+async def console_tour(call: Any, site: SiteFixture, base: str, decided_id: str) -> None:
+    """Claims, re-decisions, the no-JavaScript form, and the console's cookie session (last:
+    the cookie jar would otherwise sign in the tour's unauthenticated calls)."""
+    comments_path, moderator = "/v1/sites/{site}/comments", site.auth()
+    await call(
+        "POST",
+        comments_path,
+        f"{base}/comments",
+        data={
+            **comment_payload(body="نموذج بلا جافاسكربت"),
+            "return_to": "https://daily.example/a",
+        },
+        allow_redirects=False,
+    )
+    claim = "/v1/sites/{site}/queue/claim"
+    await call("POST", claim, f"{base}/queue/claim", json={"limit": 5}, headers=moderator)
+    await call("POST", claim, f"{base}/queue/claim", headers=moderator)
+    await call("POST", claim, f"{base}/queue/claim", json={"limit": 0}, headers=moderator)
+    await call("POST", claim, f"{base}/queue/claim", json={})
+    await call("DELETE", claim, f"{base}/queue/claim", headers=moderator)
+    reject = "/v1/comments/{comment_id}/reject"
+    await call(
+        "POST",
+        reject,
+        f"/v1/comments/{decided_id}/reject",
+        json={"reason": "offensive", "expected_status": "approved"},
+        headers=moderator,
+    )
+    await call(
+        "POST",
+        "/v1/comments/{comment_id}/approve",
+        f"/v1/comments/{decided_id}/approve",
+        json={"expected_status": "nope"},
+        headers=moderator,
+    )
+    for path, url in (
+        ("/moderate/", "/moderate/"),
+        ("/moderate/{asset}", "/moderate/console.js"),
+        ("/moderate/{asset}", "/moderate/console.css"),
+        ("/moderate/{asset}", "/moderate/nope.txt"),
+        ("/embed.js", "/embed.js"),
+    ):
+        await call("GET", path, url)
+    session = "/moderate/session"
+    await call("GET", session, session)
+    await call("POST", session, session, json={"token": "cmod_nope"})
+    await call(
+        "POST",
+        session,
+        session,
+        data={"token": site.moderator},
+        headers={"Origin": "https://evil.example"},
+    )
+    await call("POST", session, session, data={"token": site.moderator}, allow_redirects=False)
+    signed_in = await call("POST", session, session, json={"token": site.moderator})
+    csrf = {"X-CSRF-Token": (await signed_in.json())["csrf_token"]}
+    await call("GET", session, session)
+    await call("POST", claim, f"{base}/queue/claim", json={}, headers=csrf)
+    await call("POST", reject, f"/v1/comments/{decided_id}/reject", json={"reason": "spam"})
+    await call("DELETE", session, session)
+    await call("DELETE", session, session, headers=csrf)
 
 
 async def test_real_responses_match_the_document(tour: list[tuple[Any, str, str]]) -> None:

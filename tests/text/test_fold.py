@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from moderation.text import fold as fold_module
 from moderation.text.fold import (
     arabizi_key,
+    clitic_forms,
     duplicate_key,
     fold,
     loose_keys,
@@ -325,3 +327,92 @@ def test_latin_next_to_arabic_is_not_mixed_script() -> None:
 def test_a_word_entirely_in_look_alike_greek_is_detected_but_real_cyrillic_is_not() -> None:
     assert mixes_latin_with_lookalikes("ΑΡΡΙΕ")
     assert not mixes_latin_with_lookalikes("Иван")
+
+
+# --- Folding piece by piece, and the caches -------------------------------------------------
+
+# Text that stresses the piece-wise folding: whitespace of every kind, marks after a space,
+# characters that NFKC turns into a space and a mark (¨ ´ ﹰ) or into several letters (ﷺ ㏂ ⑴).
+PIECEWISE = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(" \n\r\t\xa0\u2003\u3000¨´\ufe70\ufe72ﷺ㏂⑴\u0301\u0651ـ\u200b"),
+        st.sampled_from("aAsS1!$@|'.-اأةىلوب٣"),
+        st.characters(),
+    )
+)
+
+
+def _per_character_surface(text: str) -> str:
+    return "".join(fold(char).surface if not char.isspace() else " " for char in text)
+
+
+@given(PIECEWISE)
+def test_a_text_folds_as_its_characters_fold_one_by_one(text: str) -> None:
+    folded = fold(text)
+    surface = _per_character_surface(text)
+    words = "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in surface)
+    assert folded.surface == surface
+    assert folded.tokens == tuple(unicodedata.normalize("NFC", words).split())
+
+
+@given(PIECEWISE)
+def test_every_surface_span_maps_back_to_the_characters_it_came_from(text: str) -> None:
+    folded = fold(text)
+    origins = [i for i, char in enumerate(text) for _ in _per_character_surface(char)]
+    for start in range(len(folded.surface)):
+        assert folded.surface_span(start, start + 1) == (origins[start], origins[start] + 1)
+
+
+@given(PIECEWISE)
+def test_token_spans_cover_the_original_text_of_each_token(text: str) -> None:
+    folded = fold(text)
+    for index, token in enumerate(folded.tokens):
+        start, end = folded.token_span(index, index)
+        assert token in match_key(text[start:end]).split()  # "¼" gives two tokens, 1 and 4
+
+
+@given(PIECEWISE)
+def test_loose_chunks_are_the_positions_of_the_loose_reading(text: str) -> None:
+    folded = fold(text)
+    loose = folded.loose()
+    chunks = folded.loose_chunks()
+    assert tuple(chunk.readings for chunk in chunks) == loose.readings
+    assert tuple(chunk.key for chunk in chunks) == loose.keys
+    assert [folded.loose_bounds(i) for i in range(len(chunks))] == list(loose.chunks)
+
+
+@given(PIECEWISE)
+def test_the_folding_caches_change_no_result(text: str) -> None:
+    warm = fold(text)
+    fold_module._PIECES.clear()
+    fold_module._LOOSE_CHUNKS.clear()
+    cold = fold(text)
+    assert (cold.surface, cold.tokens, cold.loose()) == (warm.surface, warm.tokens, warm.loose())
+
+
+def test_a_full_cache_is_emptied_and_refilled() -> None:
+    memo = fold_module._Memo(str.upper, limit=2)
+    assert [memo["a"], memo["b"], memo["c"], memo["a"]] == ["A", "B", "C", "A"]
+    assert len(memo) <= 2
+    assert memo["x" * 100] == "X" * 100  # computed, not kept
+    assert "x" * 100 not in memo
+
+
+@pytest.mark.parametrize("space", [" ", "\n", "\r\n", "\t", "\xa0", "\u2003", "  \n "])
+def test_every_kind_of_whitespace_separates_the_loose_reading_alike(space: str) -> None:
+    assert loose_keys(space.join(["ب", "ا", "ط", "ل"]))[0] == "باطل"
+    assert loose_keys(space.join(["spam", "here"]))[0] == "spam here"
+
+
+def test_a_folded_text_gives_the_duplicate_key_of_its_original() -> None:
+    body = "  شكراً على   المقـــال الرّائع\n GREAT   piece رااااائع "
+    assert fold(body).duplicate_key() == duplicate_key(body)
+    assert duplicate_key(body) == "شكرا علي المقال الرايع great piece راايع"
+
+
+@given(st.text(alphabet="والبكفحماري"))
+def test_clitic_forms_are_exactly_the_tokens_read_as_the_stem(token: str) -> None:
+    for stem in without_clitics(token):
+        assert token in clitic_forms(stem)
+    for form in clitic_forms(token):
+        assert token in without_clitics(form)

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from moderation.text import rules as rules_module
+from moderation.text.fold import duplicate_key
 from moderation.text.rules import EXCERPT_LENGTH, Flag, SiteRules, Verdict
 
 RULES = SiteRules(
@@ -593,3 +595,87 @@ def test_the_same_prose_is_rejected_once_a_term_it_contains_is_banned() -> None:
     verdict = rules.evaluate(name="مراسل", body=POLITICS)
     assert verdict.banned_term == "حزب"  # through the clitic: "الحزب"
     assert flagged_terms(verdict, "suspect_term") == ["رئيس"]
+
+
+# --- Shortcuts agree with the plain rules ---------------------------------------------------
+
+
+def test_a_verdict_carries_the_duplicate_key_of_the_body_but_is_not_compared_on_it() -> None:
+    body = "شكراً على المقال الرااااائع. Great piece!"
+    verdict = evaluate(body)
+    assert verdict.duplicate_key == duplicate_key(body)
+    assert verdict == Verdict(banned_term=None, flags=())
+
+
+def test_an_authors_name_is_judged_the_same_the_second_time() -> None:
+    rules = SiteRules(banned_terms=["حمار"], suspect_terms=["casino"])
+    for name in ["Аdmin", "casino king", "الحمار", "a d m i n", "Ahmed"]:
+        first = rules.evaluate(name=name, body="تعليق")
+        assert rules.evaluate(name=name, body="تعليق") == first
+        assert (
+            SiteRules(banned_terms=["حمار"], suspect_terms=["casino"]).evaluate(
+                name=name, body="تعليق"
+            )
+            == first
+        )
+
+
+def _plain_repeated_character_span(surface: str) -> tuple[int, int] | None:
+    """The rule as written before it was made fast."""
+    run = re.search(r"(\S)\1{29,}", surface)
+    if run:
+        return run.span()
+    characters = surface.replace(" ", "")
+    if len(characters) < rules_module.REPEATED_CHARACTER_MIN_BODY:
+        return None
+    most_common = max(set(characters), key=characters.count)
+    if characters.count(most_common) > rules_module.REPEATED_CHARACTER_SHARE * len(characters):
+        return (0, len(surface))
+    return None
+
+
+REPETITIVE = st.lists(
+    st.tuples(st.sampled_from("هاa! \u3000b"), st.integers(min_value=1, max_value=40)), max_size=12
+).map(lambda runs: "".join(char * count for char, count in runs))
+
+
+@settings(max_examples=500)
+@given(REPETITIVE)
+def test_the_repeated_character_rule_agrees_with_its_plain_form(surface: str) -> None:
+    assert rules_module._repeated_character_span(surface) == _plain_repeated_character_span(surface)
+
+
+LINKISH = st.lists(
+    st.sampled_from(
+        [
+            "https://a.example/x",
+            "http://localhost",
+            "www.b.example.com",
+            "c.example.net/2",
+            "x.y",
+            "3.14",
+            "e.g.",
+            "notes.txt",
+            "a@b.com",
+            "://",
+            ".",
+            " ",
+            "word",
+            "كلمة",
+            "(",
+            ")",
+            "«",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(LINKISH)
+def test_links_are_found_as_the_plain_pattern_finds_them(surface: str) -> None:
+    plain = [
+        (m.start(), m.start() + len(m[0].rstrip(rules_module._LINK_TRAILING_PUNCTUATION)))
+        for m in rules_module._LINK.finditer(surface)
+    ]
+    assert rules_module._links(surface) == plain
