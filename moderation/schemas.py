@@ -7,6 +7,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 NOTE_MAX = 500
 HONEYPOT_FIELD = "url"
 T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 
 
 async def read_payload(request: web.Request, *, allow_form: bool = False) -> dict[str, Any]:
@@ -164,11 +166,18 @@ def parse_note(value: Any) -> str:
     return _bounded(clean_body(_string(value)), 0, NOTE_MAX)
 
 
-def parse_reason(value: Any) -> Reason:
-    try:
-        return Reason(_string(value))
-    except ValueError:
-        raise FieldError("", "must be one of " + ", ".join(r.value for r in Reason)) from None
+def one_of(choices: type[E]) -> Callable[[Any], E]:
+    """A parser for one value of a string enum, naming every allowed value when it fails."""
+
+    def parse(value: Any) -> E:
+        if isinstance(value, str) and value in choices._value2member_map_:
+            return choices(value)
+        raise FieldError("", "must be one of " + ", ".join(c.value for c in choices))
+
+    return parse
+
+
+parse_reason = one_of(Reason)
 
 
 @dataclass(frozen=True, slots=True)

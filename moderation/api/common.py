@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from ..errors import FieldError, Invalid, NotFound
 from ..pagination import Cursor, decode_cursor, parse_limit
-from ..schemas import parse_comment_id, parse_thread
+from ..schemas import one_of, parse_comment_id, parse_thread
 from ..text.hygiene import InvalidText
+
+E = TypeVar("E", bound=StrEnum)
+D = TypeVar("D")
 
 
 def _dumps(value: Any) -> str:
@@ -77,6 +81,17 @@ def conditional_response(
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+def enum_query(request: web.Request, name: str, choices: type[E], default: D) -> E | D:
+    """An optional enum in the query string; absent or empty gives `default`."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return one_of(choices)(raw)
+    except FieldError as exc:
+        raise Invalid.one(name, exc.message) from None
 
 
 def thread_query(request: web.Request, *, required: bool) -> str | None:

@@ -9,26 +9,16 @@ from .. import service
 from ..auth import require, require_site
 from ..db import POOL
 from ..domain import Status
-from ..errors import Invalid
+from ..errors import FieldError, Invalid
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
-from ..schemas import parse_approval, parse_rejection, read_optional_json, read_payload
+from ..schemas import one_of, parse_approval, parse_rejection, read_optional_json, read_payload
 from ..threadcache import THREADS
 from ..views import audit_view, moderator_view, queue_item_view
-from .common import comment_id_of, json_response, page_query, thread_query
+from .common import comment_id_of, enum_query, json_response, page_query, thread_query
 
 log = structlog.get_logger("moderation.moderator")
 routes = web.RouteTableDef()
-
-
-def _status_query(request: web.Request) -> Status:
-    raw = request.query.get("status", Status.PENDING.value)
-    try:
-        return Status(raw)
-    except ValueError:
-        raise Invalid.one(
-            "status", "must be one of " + ", ".join(s.value for s in Status)
-        ) from None
 
 
 def _flag_query(request: web.Request, name: str) -> bool:
@@ -44,15 +34,16 @@ def _expected_status(payload: dict[str, object]) -> Status:
     raw = payload.get("expected_status")
     if raw is None:
         return Status.PENDING
-    if isinstance(raw, str) and raw in {s.value for s in Status}:
-        return Status(raw)
-    raise Invalid.one("expected_status", "must be one of " + ", ".join(s.value for s in Status))
+    try:
+        return one_of(Status)(raw)
+    except FieldError as exc:
+        raise Invalid.one("expected_status", exc.message) from None
 
 
 @routes.get("/v1/sites/{site}/queue")
 async def queue(request: web.Request) -> web.Response:
     actor = await require_site(request)
-    status = _status_query(request)
+    status = enum_query(request, "status", Status, Status.PENDING)
     thread = thread_query(request, required=False)
     flagged_first = _flag_query(request, "flagged")
     cursor, limit = page_query(request)

@@ -15,7 +15,7 @@ from ..directory import SITES
 from ..domain import Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
 from ..ratelimit import REFUSALS
-from ..schemas import read_payload
+from ..schemas import one_of, read_payload
 from ..text.hygiene import InvalidText, clean_line
 from .common import json_response
 
@@ -45,13 +45,6 @@ def _whole(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
-def _policy(value: Any) -> Policy:
-    try:
-        return Policy(value)
-    except ValueError:
-        raise FieldError("", "must be one of " + ", ".join(p.value for p in Policy)) from None
-
-
 def _terms(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise FieldError("", "must be a list of words or phrases")
@@ -72,7 +65,7 @@ def _terms(value: Any) -> tuple[str, ...]:
 
 
 PARSERS: Mapping[str, Callable[[Any], Any]] = {
-    "policy": _policy,
+    "policy": one_of(Policy),
     "max_links": _whole(0, 100),
     "banned_terms": _terms,
     "suspect_terms": _terms,

@@ -12,7 +12,7 @@ from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
 from ..domain import Role
-from ..errors import FieldError, Invalid, NotFound
+from ..errors import FieldError, NotFound
 from ..events import ALL_EVENTS
 from ..schemas import Fields, read_payload
 from ..store.webhooks import Attempt, Delivery, DeliveryStatus, Endpoint
@@ -21,7 +21,7 @@ from ..views import iso
 from ..webhooks import registry
 from ..webhooks.registry import NewEndpoint
 from ..webhooks.ssrf import MAX_URL_LENGTH
-from .common import json_response, page_query
+from .common import enum_query, json_response, page_query
 
 routes = web.RouteTableDef()
 ENDPOINTS = "/v1/sites/{site}/webhooks"
@@ -117,18 +117,6 @@ def _id_of(request: web.Request, name: str, what: str) -> int:
     return int(raw)
 
 
-def _status_query(request: web.Request) -> DeliveryStatus | None:
-    raw = request.query.get("status")
-    if raw is None or raw == "":
-        return None
-    try:
-        return DeliveryStatus(raw)
-    except ValueError:
-        raise Invalid.one(
-            "status", "must be one of " + ", ".join(s.value for s in DeliveryStatus)
-        ) from None
-
-
 @routes.post(ENDPOINTS)
 async def create_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
@@ -166,7 +154,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 async def list_deliveries(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
-    status = _status_query(request)
+    status = enum_query(request, "status", DeliveryStatus, None)
     cursor, limit = page_query(request)
     page = await registry.delivery_page(
         request.app[POOL], actor, endpoint_id, status, cursor, limit
