@@ -76,6 +76,7 @@ async def submit_comment(
     status, reason, flags = Status.PENDING, None, []
     if submission.honeypot:
         status = Status.SPAM
+        folded_body = fold.duplicate_key(submission.body)
     else:
         verdict = rules.evaluate(
             name=submission.name, body=submission.body, website=submission.website
@@ -84,8 +85,9 @@ async def submit_comment(
         if verdict.banned_term is not None:
             status, reason = Status.REJECTED, BANNED_TERM
             flags.insert(0, {"kind": BANNED_TERM, "term": verdict.banned_term})
+        folded_body = verdict.duplicate_key  # the rules already folded the body
     rendered = render_body(submission.body)
-    duplicate_key = hashlib.sha256(fold.duplicate_key(submission.body).encode()).digest()
+    duplicate_key = hashlib.sha256(folded_body.encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
         author = f"author:{email_hash.hex()}"
         # Two identical posts racing each other must not both get in: the author's limit rows,

@@ -312,8 +312,7 @@ class LooseText:
     chunks: tuple[tuple[int, int], ...]  # first and last index into surface.split(" ")
 
 
-@dataclass(frozen=True, slots=True)
-class LooseChunk:
+class LooseChunk(NamedTuple):
     """One position of a LooseText, read once per distinct chunk and then remembered."""
 
     joined: str
@@ -383,6 +382,14 @@ def _read_chunk(chunk: str) -> LooseChunk:
 
 
 _LOOSE_CHUNKS = _Memo(_read_chunk)
+# ASCII lowercase letters and digits, and the Arabic letters that fold to themselves: a piece of
+# these alone is its own surface, letters and only token (no two of them compose under NFC).
+_PLAIN_CHARACTERS = [
+    char
+    for char in map(chr, [*range(0x30, 0x3A), *range(0x61, 0x7B), *range(0x0621, 0x064B)])
+    if _fold_character(char) == char and unicodedata.category(char)[0] in "LN"
+]
+_PLAIN_WORD = re.compile(f"[{''.join(map(re.escape, _PLAIN_CHARACTERS))}]+")
 
 
 class _Piece(NamedTuple):
@@ -401,32 +408,49 @@ class _Piece(NamedTuple):
     token_count: int
 
 
-def _same_or(same: _Value, other: _Value) -> _Value:
-    return same if other == same else other
-
-
 def _fold_piece(piece: str) -> _Piece:
+    if _PLAIN_WORD.fullmatch(piece):  # a word that folds to itself, as many do: the short way
+        capped_piece = _cap_runs_at_two(piece)
+        only_token = (piece,)
+        return _Piece._make(
+            (
+                piece,
+                piece,
+                piece,
+                min(len(piece), 2),
+                only_token,
+                only_token if capped_piece == piece else (capped_piece,),
+                len(piece) + 1,
+                len(piece) + 1,
+                1,
+            )
+        )
     surface = piece.translate(_FOLD_TABLE)
     # Equal strings and tuples are shared: the pieces stay in memory for as long as they are seen.
-    letters = _same_or(surface, surface.translate(_LOOSE_TABLE))
-    joined = _same_or(letters, letters.translate(_DROP_LEET_SYMBOLS))
+    letters = surface.translate(_LOOSE_TABLE)
+    letters = surface if letters == surface else letters
+    joined = letters.translate(_DROP_LEET_SYMBOLS)
+    joined = letters if joined == letters else joined
     tokens = tuple(unicodedata.normalize("NFC", surface.translate(_WORD_TABLE)).split())
-    return _Piece(
-        surface,
-        letters,
-        joined,
-        3 if " " in letters else min(len(joined), 2),
-        tokens,
-        _same_or(tokens, tuple(map(_cap_runs_at_two, tokens))),
-        len(surface) + 1,
-        len(piece) + 1,
-        len(tokens),
+    capped = tuple(map(_cap_runs_at_two, tokens))
+    kind = 3 if " " in letters else min(len(joined), 2)
+    return _Piece._make(
+        (
+            surface,
+            letters,
+            joined,
+            kind,
+            tokens,
+            tokens if capped == tokens else capped,
+            len(surface) + 1,
+            len(piece) + 1,
+            len(tokens),
+        )
     )
 
 
 # Only flagged comments need their way back to the original text, so it is worked out then.
-@lru_cache(maxsize=4096)
-def _origins(piece: str) -> tuple[int, ...] | None:
+def _walk_origins(piece: str) -> tuple[int, ...] | None:
     """Of each character of the piece's surface (and its end), the original offset; None if
     each character folds to exactly one."""
     widths = piece.translate(_WIDTH_TABLE)
@@ -443,10 +467,13 @@ def _origins(piece: str) -> tuple[int, ...] | None:
     return tuple(walked)
 
 
-@lru_cache(maxsize=4096)
-def _token_spans(surface: str) -> tuple[tuple[int, int], ...]:
+def _find_token_spans(surface: str) -> tuple[tuple[int, int], ...]:
     """Where each token of a piece's surface lies in it."""
     return tuple(match.span() for match in _NON_SPACE.finditer(surface.translate(_WORD_TABLE)))
+
+
+_ORIGINS = _Memo(_walk_origins, limit=4096)
+_TOKEN_SPANS = _Memo(_find_token_spans, limit=4096)
 
 
 # Folding is per character and whitespace folds to a space, so a text folds piece by piece
@@ -498,7 +525,7 @@ class FoldedText:
         piece = bisect_right(surface_starts, position) - 1
         local = position - surface_starts[piece]
         start = original_starts[piece]
-        origins = _origins(self.original[start : original_starts[piece + 1] - 1])
+        origins = _ORIGINS[self.original[start : original_starts[piece + 1] - 1]]
         return start + (local if origins is None else origins[local])
 
     def surface_span(self, start: int, end: int) -> tuple[int, int]:
@@ -515,10 +542,10 @@ class FoldedText:
         surface_starts, _, token_starts, _ = self._piece_offsets()
         pieces = self._pieces
         piece = bisect_right(token_starts, first) - 1
-        spans = _token_spans(pieces[piece].surface)
+        spans = _TOKEN_SPANS[pieces[piece].surface]
         start = surface_starts[piece] + spans[first - token_starts[piece]][0]
         piece = bisect_right(token_starts, last) - 1
-        spans = _token_spans(pieces[piece].surface)
+        spans = _TOKEN_SPANS[pieces[piece].surface]
         end = surface_starts[piece] + spans[last - token_starts[piece]][1]
         return self.surface_span(start, end)
 

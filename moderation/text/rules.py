@@ -95,7 +95,7 @@ class Verdict:
     banned_term: str | None  # set: reject automatically, with this term as the reason
     flags: tuple[Flag, ...]
     # fold.duplicate_key(body), from the folding the rules already did; not part of the verdict.
-    duplicate_key: str = field(default="", compare=False)
+    duplicate_key: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,17 +245,25 @@ def _excerpt(text: str, start: int, end: int) -> str:
 
 
 def _links(surface: str) -> list[tuple[int, int]]:
-    scheme = surface.find("://")
-    dot = _LINK_DOT.search(surface, 0, scheme + 3 if scheme >= 0 else len(surface))
-    hint = dot.start() if dot else scheme
-    if hint < 0:
-        return []
-    # A link holds no whitespace, so none starts before the word of the first hint.
+    # A link holds no whitespace and some hint: only the words with a hint are searched.
     spans = []
-    for match in _LINK.finditer(surface, surface.rfind(" ", 0, hint) + 1):
-        end = match.start() + len(match[0].rstrip(_LINK_TRAILING_PUNCTUATION))
-        spans.append((match.start(), end))
+    searched = 0
+    while (hint := _link_hint(surface, searched)) >= 0:
+        word_end = surface.find(" ", hint)
+        word_end = len(surface) if word_end < 0 else word_end
+        start = max(searched, surface.rfind(" ", 0, hint) + 1)
+        for match in _LINK.finditer(surface, start, word_end):
+            end = match.start() + len(match[0].rstrip(_LINK_TRAILING_PUNCTUATION))
+            spans.append((match.start(), end))
+        searched = word_end
     return spans
+
+
+def _link_hint(surface: str, start: int) -> int:
+    """Where the first "://" or _LINK_DOT from `start` on is, or -1."""
+    scheme = surface.find("://", start)
+    dot = _LINK_DOT.search(surface, start, scheme + 3 if scheme >= 0 else len(surface))
+    return dot.start() if dot and (scheme < 0 or dot.start() < scheme) else scheme
 
 
 class SiteRules:
@@ -343,18 +351,17 @@ def _non_space_length(surface: str) -> int:
 
 def _repeated_character_span(surface: str) -> tuple[int, int] | None:
     """Where a body is mostly one character (the whole body), or floods with a long run of one."""
-    # A run, and a character that fills more than half of the body, both show up as two of a kind
-    # side by side once the spaces are gone, and more than once: in a run of r, findall() finds
-    # r // 2 pairs; the more than 60% of n that one character fills leave at most 40% of n + 1
-    # runs of it, which hold more than 10% of n - 1/2 pairs (and more than that less 1, to spare
-    # the float rounding any thought).
+    # Only characters seen side by side, and often, need counting. Once the spaces are gone, a run
+    # of r gives r // 2 of findall()'s pairs; a character filling more than 60% of n characters
+    # lies in at most 40% of n + 1 runs, which give more than n / 10 - 1/2 pairs (the bound below
+    # is one lower, a margin for float rounding).
     characters = surface.replace(" ", "")
     pairs = _PAIR.findall(characters)
     counted = {char: pairs.count(char) for char in set(pairs)}
     runs = [
         surface.find(char * REPEATED_CHARACTER_RUN)
-        for char, count in counted.items()
-        if count >= REPEATED_CHARACTER_RUN // 2 and not char.isspace()
+        for char, pairs_of_char in counted.items()
+        if pairs_of_char >= REPEATED_CHARACTER_RUN // 2 and not char.isspace()
     ]
     first_run = min((start for start in runs if start >= 0), default=None)
     if first_run is not None:
@@ -365,8 +372,7 @@ def _repeated_character_span(surface: str) -> tuple[int, int] | None:
         return None
     share = REPEATED_CHARACTER_SHARE * len(characters)
     fewest_pairs = (2 * share - len(characters) - 1) / 2 - 1
-    if any(
-        characters.count(char) > share for char, count in counted.items() if count > fewest_pairs
-    ):
+    candidates = [char for char, pairs_of_char in counted.items() if pairs_of_char > fewest_pairs]
+    if any(characters.count(char) > share for char in candidates):
         return (0, len(surface))
     return None

@@ -416,3 +416,15 @@ def test_clitic_forms_are_exactly_the_tokens_read_as_the_stem(token: str) -> Non
         assert token in clitic_forms(stem)
     for form in clitic_forms(token):
         assert token in without_clitics(form)
+
+
+@given(st.text(alphabet="".join(fold_module._PLAIN_CHARACTERS) + "أة.A ", max_size=30))
+def test_words_that_fold_to_themselves_take_a_short_way_to_the_same_result(text: str) -> None:
+    folded = fold(text)
+    surface = _per_character_surface(text)
+    words = "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in surface)
+    assert (folded.surface, folded.tokens) == (surface, tuple(words.split()))
+    fold_module._PIECES.clear()
+    for piece in text.split(" "):
+        general = fold_module._fold_piece(piece + "\u200b")  # invisible: not a plain word
+        assert fold_module._fold_piece(piece)[:6] == general[:6]
