@@ -77,21 +77,24 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 500
-    with structlog.contextvars.bound_contextvars(request_id=request_id):
-        try:
-            response = await handler(request)
-            status = response.status
-            response.headers[REQUEST_ID_HEADER] = request_id
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            exc.headers[REQUEST_ID_HEADER] = request_id
-            raise
-        finally:
-            log.info(
-                "request",
-                method=request.method,
-                route=route_of(request),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+    # bind/reset directly: bound_contextvars is a generator-based context manager, and this
+    # runs on every request.
+    bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        log.info(
+            "request",
+            method=request.method,
+            route=route_of(request),
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        structlog.contextvars.reset_contextvars(**bound)

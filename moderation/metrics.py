@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -25,6 +26,21 @@ class Metrics:
     webhook_attempts: Counter
     webhook_latency: Histogram
     webhook_oldest_due: Gauge
+    # Label children by their labels: `labels()` validates and locks on every call, which shows
+    # in the profile of the hottest routes.
+    _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     @classmethod
     def create(cls) -> Metrics:
@@ -99,7 +115,6 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = exc.status
         raise
     finally:
-        route = route_of(request)
-        metrics = request.app[METRICS]
-        metrics.requests.labels(route, request.method, str(status)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        request.app[METRICS].observe_request(
+            route_of(request), request.method, status, time.perf_counter() - started
+        )
