@@ -2,16 +2,18 @@
 answer only changes when a comment of that thread is approved or taken down.
 
 A change is announced with NOTIFY in the transaction that makes it, so every instance drops
-its copy as soon as the change commits; the instance that made it drops its copy at once. A
-short lifetime bounds staleness should a notification be missed while the listener reconnects.
+its copy as soon as the change commits; the instance that made it drops its copy at once.
+Nothing is kept while the listener is disconnected (a notification could be missed then), and
+the lifetime is a last bound on staleness, not the way changes show.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -25,7 +27,7 @@ from .store.comments import THREAD_CHANNEL
 
 log = structlog.get_logger("moderation.threadcache")
 
-LIFETIME_SECONDS = 2.0
+LIFETIME_SECONDS = 30.0
 MAX_ENTRIES = 20_000
 RECONNECT_SECONDS = 1.0
 
@@ -43,6 +45,11 @@ class ThreadCache:
         # (site_id, thread) → {(cursor, limit): page}, so one change drops every page of a thread.
         self._threads: dict[tuple[int, str], dict[tuple[str | None, int], Page]] = {}
         self._size = 0
+        self._building: dict[tuple[int, str, str | None, int], asyncio.Future[Page]] = {}
+        # Bumped by every change of a thread: a page built from an older read isn't kept.
+        self._changes: dict[tuple[int, str], int] = {}
+        self._forgotten_changes = 0  # how often _changes was emptied to bound its size
+        self.listening = False
 
     def get(self, site_id: int, thread: str, cursor: str | None, limit: int) -> Page | None:
         pages = self._threads.get((site_id, thread))
@@ -54,15 +61,61 @@ class ThreadCache:
     def put(
         self, site_id: int, thread: str, cursor: str | None, limit: int, etag: str, body: bytes
     ) -> Page:
+        page = Page(etag, body, time.monotonic() + self._lifetime)
+        if not self.listening:
+            return page  # changes can't be heard: don't keep what might go stale
         if self._size >= MAX_ENTRIES:
             self.clear()
         pages = self._threads.setdefault((site_id, thread), {})
         if (cursor, limit) not in pages:
             self._size += 1
-        page = pages[(cursor, limit)] = Page(etag, body, time.monotonic() + self._lifetime)
+        pages[(cursor, limit)] = page
         return page
 
+    async def get_or_build(
+        self,
+        site_id: int,
+        thread: str,
+        cursor: str | None,
+        limit: int,
+        build: Callable[[], Awaitable[bytes]],
+    ) -> Page:
+        """The cached page, or one build of it shared by every request that asks meanwhile: a
+        hot thread whose page just changed must not send a crowd of readers to the database."""
+        page = self.get(site_id, thread, cursor, limit)
+        if page is not None:
+            return page
+        key = (site_id, thread, cursor, limit)
+        building = self._building.get(key)
+        if building is not None:
+            return await asyncio.shield(building)
+        future: asyncio.Future[Page] = asyncio.get_running_loop().create_future()
+        self._building[key] = future
+        changes = (self._forgotten_changes, self._changes.get((site_id, thread), 0))
+        try:
+            body = await build()
+            if (self._forgotten_changes, self._changes.get((site_id, thread), 0)) == changes:
+                page = self.put(site_id, thread, cursor, limit, _etag(body), body)
+            else:  # the thread changed while this was read: answer, but don't keep
+                page = Page(_etag(body), body, 0.0)
+            future.set_result(page)
+            return page
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so waiters-or-not never warn
+            raise
+        finally:
+            if self._building.get(key) is future:
+                del self._building[key]
+
     def invalidate(self, site_id: int, thread: str) -> None:
+        self._changes[(site_id, thread)] = self._changes.get((site_id, thread), 0) + 1
+        if len(self._changes) > MAX_ENTRIES:
+            self._changes.clear()
+            self._forgotten_changes += 1  # so builds under way can still tell
+        # Readers arriving now must not join a build that read the thread before the change.
+        for key in [k for k in self._building if k[:2] == (site_id, thread)]:
+            del self._building[key]
         pages = self._threads.pop((site_id, thread), None)
         if pages:
             self._size -= len(pages)
@@ -75,6 +128,10 @@ class ThreadCache:
         site_id, _, thread = payload.partition(":")
         if site_id.isdigit():
             self.invalidate(int(site_id), thread)
+
+
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
 THREADS = web.AppKey("moderation.threads", ThreadCache)
@@ -95,6 +152,7 @@ async def _listen(cache: ThreadCache, database_url: str, stopping: asyncio.Event
             await conn.add_listener(THREAD_CHANNEL, lambda *args: cache.on_notification(args[3]))
             # Changes made while nobody listened are unknown: start afresh.
             cache.clear()
+            cache.listening = True
             stop_waiter = asyncio.ensure_future(stopping.wait())
             lost_waiter = asyncio.ensure_future(lost.wait())
             await asyncio.wait({stop_waiter, lost_waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -103,6 +161,7 @@ async def _listen(cache: ThreadCache, database_url: str, stopping: asyncio.Event
         except DATABASE_UNAVAILABLE as exc:
             log.warning("thread_listener_lost", error=type(exc).__name__)
         finally:
+            cache.listening = False
             with contextlib.suppress(*DATABASE_UNAVAILABLE, asyncpg.InterfaceError):
                 await conn.close(timeout=1)
         cache.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from enum import StrEnum
@@ -67,10 +66,6 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def json_bytes(data: Any) -> bytes:
     return _dumps(data).encode()
-
-
-def etag_of(body: bytes) -> str:
-    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
 def conditional_response(

@@ -26,7 +26,6 @@ from ..views import public_view
 from . import formpost
 from .common import (
     conditional_response,
-    etag_of,
     json_bytes,
     json_response,
     page_from,
@@ -77,13 +76,13 @@ async def post_comment(request: web.Request) -> web.Response:
 async def list_thread(request: web.Request) -> web.Response:
     site = await request.app[SITES].get(request.match_info["site"])
     thread, raw_cursor, cursor, limit = _thread_request(request.query_string)
-    cache = request.app[THREADS]
-    cached = cache.get(site.id, thread, raw_cursor, limit)
-    if cached is None:
+
+    async def build() -> bytes:
         page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
         items = [public_view(c, site.slug) for c in page.items]
-        body = json_bytes({"items": items, "next_cursor": page.next_cursor})
-        cached = cache.put(site.id, thread, raw_cursor, limit, etag_of(body), body)
+        return json_bytes({"items": items, "next_cursor": page.next_cursor})
+
+    cached = await request.app[THREADS].get_or_build(site.id, thread, raw_cursor, limit, build)
     return conditional_response(
         request, cached.etag, cached.body, cache_control=THREAD_CACHE_CONTROL
     )
