@@ -65,6 +65,7 @@ async def submit_comment(
     site: Site,
     submission: Submission,
     rules: SiteRules,
+    refusals: ratelimit.Refusals,
     *,
     secret_key: bytes,
     client_ip: IPAddress | None,
@@ -73,6 +74,9 @@ async def submit_comment(
     """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
     pending with flags. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
+    author = f"author:{email_hash.hex()}"
+    # A refused author knocking again is answered before the rules and the sanitizer run.
+    refusals.check(site.id, author)
     status, reason, flags = Status.PENDING, None, []
     if submission.honeypot:
         status = Status.SPAM
@@ -89,10 +93,14 @@ async def submit_comment(
     rendered = render_body(submission.body)
     duplicate_key = hashlib.sha256(folded_body.encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
-        author = f"author:{email_hash.hex()}"
         # Two identical posts racing each other must not both get in: the author's limit rows,
         # locked until commit, already serialize the author's posts; without limits, a lock.
-        if not await ratelimit.enforce(conn, site.id, author, site.settings):
+        try:
+            limited = await ratelimit.enforce(conn, site.id, author, site.settings)
+        except TooManyRequests as refused:
+            refusals.remember(site.id, author, refused.wait)
+            raise
+        if not limited:
             await comments.lock_author(conn, site.id, email_hash)
         admission = await comments.admission(
             conn,

@@ -58,6 +58,7 @@ async def post_comment(request: web.Request) -> web.Response:
         site,
         submission,
         directory.rules_for(site),
+        request.app[REFUSALS],
         secret_key=settings.secret_key,
         client_ip=client_ip,
         request_id=request[REQUEST_ID],

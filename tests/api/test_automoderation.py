@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
@@ -13,6 +14,7 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import SiteSettings
 from moderation.store import ratelimits
+from moderation.text.rules import SiteRules
 from tests.conftest import (
     SiteFixture,
     approve,
@@ -352,3 +354,22 @@ async def test_relaxing_the_limits_forgets_earlier_refusals(client: TestClient) 
     assert (await client.post(path, json=comment_payload(body="2"))).status == 429
     await patch_settings(client, site, flood_seconds=0)
     assert (await client.post(path, json=comment_payload(body="3"))).status == 202
+
+
+async def test_a_refused_author_is_answered_before_the_rules_run(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_site(client, "limited", settings=SiteSettings(flood_seconds=60, hourly_limit=0))
+    pool = client.app[POOL]
+    path = "/v1/sites/limited/comments"
+    assert (await client.post(path, json=comment_payload(body="1"))).status == 202
+    await pool.execute("DELETE FROM rate_limits WHERE bucket LIKE 'ip:%'")
+    assert (await client.post(path, json=comment_payload(body="2"))).status == 429
+    await pool.execute("DELETE FROM rate_limits")
+
+    def rules_must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the word rules ran for a refused author")
+
+    monkeypatch.setattr(SiteRules, "evaluate", rules_must_not_run)
+    again = await client.post(path, json=comment_payload(body="3"))
+    assert again.status == 429 and int(again.headers["Retry-After"]) > 1
