@@ -93,6 +93,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "moderation", "serve", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def _migrated_port(env: dict[str, str]) -> int:
+    """Migrate the test's database; a free port for the service to listen on."""
+    conn = await asyncpg.connect(env["DATABASE_URL"])
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return _free_port()
+
+
 async def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(150):
@@ -147,18 +167,8 @@ async def test_serve_on_an_embedded_database_prints_a_demo_token_that_works(tmp_
 
 
 async def test_serve_with_a_database_url_never_prints_secrets(cli_env: dict[str, str]) -> None:
-    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
-    await migrate(conn)
-    await conn.close()
-    port = _free_port()
-    env = {**cli_env, "PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moderation", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port = await _migrated_port(cli_env)
+    process = _serve(cli_env, "--port", str(port))
     try:
         await _wait_until_up(f"http://127.0.0.1:{port}", process)
     finally:
@@ -178,17 +188,8 @@ def test_serve_refuses_to_start_without_a_secret_key(cli_env: dict[str, str]) ->
 
 
 async def test_serve_with_several_workers_shares_one_port(cli_env: dict[str, str]) -> None:
-    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
-    await migrate(conn)
-    await conn.close()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moderation", "serve", "--workers", "2", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port = await _migrated_port(cli_env)
+    process = _serve(cli_env, "--workers", "2", "--port", str(port))
     try:
         await _wait_until_up(f"http://127.0.0.1:{port}", process)
         async with aiohttp.ClientSession() as http:

@@ -250,10 +250,12 @@ async def get_delivery(conn: Connection, site_id: int, delivery_id: int) -> Deli
         site_id,
         delivery_id,
     )
-    if row is None:
-        return None
-    attempts = await _attempts_of(conn, site_id, [delivery_id])
-    return _delivery(row, attempts.get(delivery_id, ()))
+    return None if row is None else await _with_attempts(conn, site_id, row)
+
+
+async def _with_attempts(conn: Connection, site_id: int, row: Any) -> Delivery:
+    attempts = await _attempts_of(conn, site_id, [row["id"]])
+    return _delivery(row, attempts.get(row["id"], ()))
 
 
 async def _attempts_of(
@@ -297,10 +299,7 @@ async def retry_failed(conn: Connection, site_id: int, delivery_id: int) -> Deli
         site_id,
         delivery_id,
     )
-    if row is None:
-        return None
-    attempts = await _attempts_of(conn, site_id, [delivery_id])
-    return _delivery(row, attempts.get(delivery_id, ()))
+    return None if row is None else await _with_attempts(conn, site_id, row)
 
 
 async def delivery_state(
