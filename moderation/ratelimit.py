@@ -27,7 +27,7 @@ HOUR = 3600.0
 def network_key(address: IPAddress) -> str:
     """IPv4 per address; IPv6 per /64, which is what one subscriber usually gets."""
     if address.version == 6:
-        mapped = address.ipv4_mapped  # type: ignore[union-attr]
+        mapped = address.ipv4_mapped
         if mapped is not None:
             return f"ip:{mapped}"
         return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"

@@ -173,10 +173,9 @@ async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = ThreadCache()
     app[THREADS] = cache
     stopping = asyncio.Event()
-    assert app[SETTINGS].database_url
-    task = asyncio.create_task(
-        _listen(cache, app[SETTINGS].database_url, stopping), name="thread-listener"
-    )
+    database_url = app[SETTINGS].database_url
+    assert database_url, "the database URL is resolved before the app starts"
+    task = asyncio.create_task(_listen(cache, database_url, stopping), name="thread-listener")
     _ = app[POOL]  # the pool opens first; the listener is only a companion to it
     yield
     stopping.set()

@@ -208,6 +208,7 @@ async def admission(
         parent_id,
         ask_trust,
     )
+    assert row is not None  # a SELECT without FROM always returns its one row
     return Admission(row["parent_ok"], row["duplicate"], row["trusted"])
 
 

@@ -33,4 +33,5 @@ async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict
         body,
         NOTIFY_CHANNEL,
     )
+    assert row is not None  # an aggregate always returns its one row
     return int(row["n"])

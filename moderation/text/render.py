@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
 import nh3
-from bleach.html5lib_shim import Filter
+from bleach.html5lib_shim import Filter  # type: ignore[attr-defined]  # (untyped in the stubs)
 from bleach.linkifier import TLDS, LinkifyFilter
 from bleach.sanitizer import Cleaner
 
@@ -69,13 +69,16 @@ def _checked_cite(tag: str, name: str, value: str) -> str | None:
     return None if name == "cite" and _ALLOWED_URL.match(value) is None else value
 
 
-def _set_link_rel(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
+LinkAttributes = MutableMapping[tuple[str | None, str], str]
+
+
+def _set_link_rel(attrs: LinkAttributes, new: bool = False) -> LinkAttributes:
     attrs.pop((None, "rel"), None)  # re-added last, where nh3 puts it, so the gate changes nothing
     attrs[(None, "rel")] = LINK_REL
     return attrs
 
 
-class _LineBreakFilter(Filter):
+class _LineBreakFilter(Filter):  # type: ignore[misc]
     """Turns newlines in text into <br> after sanitizing, so the author's own <br> is still
     escaped and newlines inside attribute values are left alone."""
 
