@@ -67,10 +67,6 @@ async def insert_site(conn: Connection, slug: str, name: str, origins: list[str]
     return _site(row)
 
 
-async def count_sites(conn: Connection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM sites"))
-
-
 async def insert_token(
     conn: Connection, site_id: int, role: Role, token_hash: bytes, prefix: str
 ) -> int:

@@ -244,15 +244,6 @@ async def delivery_page(
     return [_delivery(row, attempts.get(row["id"], ())) for row in rows]
 
 
-async def get_delivery(conn: Connection, site_id: int, delivery_id: int) -> Delivery | None:
-    row = await conn.fetchrow(
-        f"SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE site_id = $1 AND id = $2",
-        site_id,
-        delivery_id,
-    )
-    return None if row is None else await _with_attempts(conn, site_id, row)
-
-
 async def _with_attempts(conn: Connection, site_id: int, row: Any) -> Delivery:
     attempts = await _attempts_of(conn, site_id, [row["id"]])
     return _delivery(row, attempts.get(row["id"], ()))
