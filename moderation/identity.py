@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -28,13 +29,15 @@ def _address(text: str | None) -> IPAddress | None:
         return None
 
 
+@functools.lru_cache(maxsize=65_536)
 def client_address(
-    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[IPNetwork]
+    peer: str | None, forwarded_for: str | None, trusted_proxies: tuple[IPNetwork, ...]
 ) -> IPAddress | None:
     """The peer address, or the X-Forwarded-For entry our own trusted proxies added.
 
     Walk the header from the right, skipping trusted proxies: the first address that is not
     one of ours is the client. Anything further left was written by the client and is ignored.
+    Pure, so remembered: the same clients come back request after request.
     """
     address = _address(peer)
     if address is None or not forwarded_for or not _trusted(address, trusted_proxies):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ log = structlog.get_logger("moderation.ratelimit")
 HOUR = 3600.0
 
 
+@functools.lru_cache(maxsize=65_536)
 def network_key(address: IPAddress) -> str:
     """IPv4 per address; IPv6 per /64, which is what one subscriber usually gets."""
     if address.version == 6:
