@@ -70,7 +70,10 @@ async def post_comment(request: web.Request) -> web.Response:
     target = formpost.return_target(request, site, payload)
     if target is not None:  # a plain HTML form, without JavaScript
         return formpost.back_to_article(target, comment)
-    return json_response(public_view(comment, site.slug), status=202)
+    view = public_view(comment, site.slug)
+    if comment.status == Status.SPAM:
+        view["status"] = Status.PENDING.value  # a bot that filled the trap learns nothing
+    return json_response(view, status=202)
 
 
 @routes.get(COMMENTS_PATH)
