@@ -229,9 +229,7 @@ async def claim_batch(
                     conn, actor.site_id, claimant, thread, flagged_first=flagged_first
                 )
         counts = await comments.status_counts(conn, actor.site_id, COUNT_CAP)
-        histories = await comments.author_histories(
-            conn, actor.site_id, list({c.email_hash for c in mine})
-        )
+        histories = await _author_histories(conn, actor.site_id, mine)
     return ClaimedBatch(mine[:limit], counts, histories)
 
 
@@ -244,9 +242,13 @@ async def author_histories(
     pool: asyncpg.Pool, actor: Actor, items: list[Comment]
 ) -> dict[bytes, tuple[int, int]]:
     async with pool.acquire() as conn:
-        return await comments.author_histories(
-            conn, actor.site_id, list({c.email_hash for c in items})
-        )
+        return await _author_histories(conn, actor.site_id, items)
+
+
+async def _author_histories(
+    conn: Connection, site_id: int, items: list[Comment]
+) -> dict[bytes, tuple[int, int]]:
+    return await comments.author_histories(conn, site_id, list({c.email_hash for c in items}))
 
 
 async def _record_decision(
@@ -323,14 +325,6 @@ def _page(
     at = last.created_at if by_creation else last.decided_at
     assert at is not None
     return Page(items, encode_cursor(at, last.id, bool(last.flags) if flagged_first else None))
-
-
-async def site_by_slug(pool: asyncpg.Pool, slug: str) -> Site:
-    async with pool.acquire() as conn:
-        site = await sites.site_by_slug(conn, slug)
-    if site is None:
-        raise NotFound("no such site")
-    return site
 
 
 async def create_site(pool: asyncpg.Pool, slug: str, name: str, origins: list[str]) -> Site:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from collections.abc import Sequence
-from secrets import randbits, token_bytes
+from secrets import token_bytes
 
 from moderation import __version__
 
@@ -18,12 +17,6 @@ USER_AGENT = f"moderation-webhooks/{__version__}"
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(token_bytes(SECRET_BYTES)).decode("ascii")
-
-
-def new_message_id() -> str:
-    """`msg_` + 32 hex digits: 48 bits of milliseconds then 80 random bits, so ids sort by time."""
-    millis = time.time_ns() // 1_000_000
-    return f"msg_{(millis << 80) | randbits(80):032x}"
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from typing import Any
 
 import pytest
@@ -373,3 +374,21 @@ async def test_a_refused_author_is_answered_before_the_rules_run(
     monkeypatch.setattr(SiteRules, "evaluate", rules_must_not_run)
     again = await client.post(path, json=comment_payload(body="3"))
     assert again.status == 429 and int(again.headers["Retry-After"]) > 1
+
+
+async def test_each_endpoint_gets_its_own_dotless_webhook_id(
+    client: TestClient, site: SiteFixture
+) -> None:
+    for n in range(2):
+        r = await client.post(
+            f"/v1/sites/{site.slug}/webhooks",
+            json={"url": f"http://127.0.0.1:9/hook-{n}"},
+            headers=site.auth(site.admin),
+        )
+        assert r.status == 201, await r.text()
+    await post_comment(client, site)
+    ids = [
+        r["msg_id"] for r in await client.app[POOL].fetch("SELECT msg_id FROM webhook_deliveries")
+    ]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert all(re.fullmatch(r"msg_[0-9a-f]{32}", msg_id) for msg_id in ids)
