@@ -45,7 +45,12 @@ class SiteDirectory:
         """The site's word rules, built once per version of its settings (1,000 terms take a
         while to fold; a comment must not pay for that)."""
         cached = self._rules.get(site.id)
+        if cached is not None and cached[0] is site.settings and cached[1] == site.name:
+            return cached[2]
         if cached is not None and cached[0] == site.settings and cached[1] == site.name:
+            # The site was read again with the same settings: keep the rules, and remember this
+            # copy so the next requests compare by identity, not 1,000 terms by value.
+            self._rules[site.id] = (site.settings, site.name, cached[2])
             return cached[2]
         rules = SiteRules(
             banned_terms=site.settings.banned_terms,
