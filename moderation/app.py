@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, errors, logs, metrics, ratelimit, threadcache
+from . import db, deadlines, errors, logs, metrics, ratelimit, threadcache
 from .api import console, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -21,7 +21,16 @@ async def _directory_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[metrics.measure, logs.request_context, public.cors, errors.problem_middleware],
+        middlewares=[
+            metrics.measure,
+            logs.request_context,
+            # Whatever escapes the layers below (CORS looks the site up) is still a problem+json.
+            errors.problem_middleware,
+            # Outside the handler's error rendering, so error answers get CORS headers too.
+            public.cors,
+            errors.problem_middleware,
+            deadlines.read_body_in_time,
+        ],
         client_max_size=MAX_BODY_BYTES,  # larger bodies → 413, rendered as a problem
     )
     app[SETTINGS] = settings

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import structlog
 from aiohttp import web
 
 from . import service
 from .config import ConfigError, Settings
 from .db import create_pool
+from .deadlines import server_options
 from .domain import Role
 from .embedded import EmbeddedUnavailable, local_secret, start_embedded_postgres
 from .errors import Problem
@@ -25,6 +27,7 @@ from .logs import configure_logging
 from .migrate import migrate
 
 DEMO_SITE = "demo"
+log = structlog.get_logger("moderation.cli")
 
 
 class CommandError(Exception):
@@ -209,13 +212,14 @@ def _run_app(settings: Settings, reuse_port: bool) -> None:
     from .app import create_app
 
     configure_logging(as_json=settings.log_json, level=settings.log_level)
+    log.info("serving", host=settings.host, port=settings.port, pid=os.getpid())
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        access_log=None,
         reuse_port=reuse_port,
-        print=lambda message: print(message, file=sys.stderr, flush=True),
+        print=None,  # no start-up banner: in production every line is one JSON object
+        **server_options(settings),
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -46,6 +47,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _seconds(env, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds")
+    return value
+
+
 def _seconds_list(
     env: Mapping[str, str], name: str, default: tuple[float, ...]
 ) -> tuple[float, ...]:
@@ -71,7 +79,29 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+def redact_dsn(url: str | None) -> str | None:
+    """The DSN without its password (in the user part or a `password=` parameter)."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        return "[unparseable]"
+    if has_password:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}")
+    query = [
+        (key, "[redacted]" if key.lower() in _SECRET_PARAMETERS else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
+
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword", "passfile"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Settings:
     # None means "run on an embedded PostgreSQL kept under data_dir" (development only).
     database_url: str | None = None
@@ -97,6 +127,17 @@ class Settings:
     # Each retry delay is scaled by a random factor in [1 - jitter, 1 + jitter].
     webhook_retry_jitter: float = 0.1
     shutdown_grace: float = 10.0
+    # A request's line and headers must arrive within this many seconds of the connection
+    # opening or the previous answer (aiohttp's keep-alive timer, which also closes idle ones).
+    header_timeout: float = 15.0
+    # An announced body must arrive whole within this many seconds, else 408 and closed.
+    body_timeout: float = 10.0
+
+    def __repr__(self) -> str:
+        # Settings get printed (logs, tracebacks, the REPL): never with the password.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["database_url"] = redact_dsn(self.database_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @property
     def log_json(self) -> bool:
@@ -143,6 +184,8 @@ class Settings:
             webhook_concurrency=webhook_concurrency,
             webhook_retry_jitter=jitter,
             shutdown_grace=_seconds(env, "MODERATION_SHUTDOWN_GRACE", 10.0),
+            header_timeout=_positive_seconds(env, "MODERATION_HEADER_TIMEOUT", 15.0),
+            body_timeout=_positive_seconds(env, "MODERATION_BODY_TIMEOUT", 10.0),
         )
 
 

@@ -7,7 +7,7 @@ import time
 import asyncpg
 from aiohttp import web
 
-from .domain import Site, SiteSettings
+from .domain import SLUG, Site, SiteSettings
 from .errors import NotFound
 from .store import sites
 from .text.rules import SiteRules
@@ -24,6 +24,8 @@ class SiteDirectory:
         self._rules: dict[int, tuple[SiteSettings, str, SiteRules]] = {}
 
     async def get(self, slug: str) -> Site:
+        if not SLUG.fullmatch(slug):  # e.g. a NUL, which PostgreSQL text cannot even hold
+            raise NotFound("no such site")
         now = time.monotonic()
         cached = self._cache.get(slug)
         if cached is not None and cached[0] > now:

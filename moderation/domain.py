@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+# A site's short name, as it appears in URLs (/v1/sites/{site}/...).
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Status(StrEnum):

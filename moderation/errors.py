@@ -14,6 +14,8 @@ from aiohttp import web
 log = structlog.get_logger("moderation.errors")
 
 PROBLEM_JSON = "application/problem+json"
+# nginx's status for "client closed request": logged, never sent.
+CLIENT_CLOSED_REQUEST = 499
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -22,6 +24,8 @@ class Problem(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal Server Error"
     slug: ClassVar[str] = "internal"
+    # After the answer, close the connection instead of keeping it alive for another request.
+    closes_connection: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, **extensions: Any) -> None:
         super().__init__(detail or self.title)
@@ -63,6 +67,11 @@ class AlreadyDecided(Conflict):
 
     def __init__(self, current: str) -> None:
         super().__init__(f"the comment is already {current}", current_status=current)
+
+
+class RequestTimeout(Problem):
+    status, title, slug = 408, "Request Timeout", "request-timeout"
+    closes_connection = True
 
 
 class UnsupportedMediaType(Problem):
@@ -144,14 +153,34 @@ UNSTORABLE_TEXT = (
 )
 
 
+def client_went_away(request: web.Request) -> bool:
+    """Whether this request's connection is gone: aiohttp then fails body reads with
+    ConnectionResetError, which must not read as the database resetting ours."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _unavailable() -> web.Response:
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "the database is unavailable; try again shortly",
+        type="/problems/unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Problem as p:
-        return problem_response(
+        response = problem_response(
             p.status, p.title, p.detail, type=p.type, headers=p.headers, **p.extensions
         )
+        if p.closes_connection:
+            response.force_close()
+        return response
     except web.HTTPRedirection:
         raise
     except web.HTTPRequestEntityTooLarge:
@@ -161,6 +190,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow",)}
         return problem_response(exc.status, exc.reason, headers=headers)
+    except ConnectionResetError:
+        if not client_went_away(request):
+            log.warning("database_unavailable", error="ConnectionResetError")
+            return _unavailable()
+        log.info("client_disconnected")
+        return web.Response(status=CLIENT_CLOSED_REQUEST)  # never sent: nobody is listening
     except UNSTORABLE_TEXT:
         log.warning("unstorable_text")
         return problem_response(
@@ -168,13 +203,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
     except DATABASE_UNAVAILABLE as exc:
         log.warning("database_unavailable", error=type(exc).__name__)
-        return problem_response(
-            503,
-            "Service Unavailable",
-            "the database is unavailable; try again shortly",
-            type="/problems/unavailable",
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable()
     except asyncio.CancelledError:
         raise
     except Exception:

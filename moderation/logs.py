@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from aiohttp import web
+
+from .errors import CLIENT_CLOSED_REQUEST
 
 log = structlog.get_logger("moderation")
 
@@ -33,24 +37,46 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
-def configure_logging(*, as_json: bool, level: str = "INFO") -> None:
-    tail: list[Any] = (
-        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+def configure_logging(*, as_json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
+    """structlog for our own lines, and the same processors for the standard library's loggers
+    (asyncpg, aiohttp), so in production every line on `stream` is one JSON object.
+    Tracebacks never carry local variables: a frame's locals hold request payloads (emails)
+    and settings (the database password)."""
+    stream = stream or sys.stdout
+    number = logging.getLevelNamesMapping()[level]
+    exceptions: list[Any] = [
+        structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
         if as_json
-        else [structlog.dev.ConsoleRenderer()]
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     )
+    tail = [*exceptions, renderer] if as_json else [renderer]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            *tail,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
-        logger_factory=structlog.WriteLoggerFactory(),
+        processors=[*shared, *tail],
+        wrapper_class=structlog.make_filtering_bound_logger(number),
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(number)
 
 
 def request_id_of(request: web.Request) -> str:
@@ -88,6 +114,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     except web.HTTPException as exc:
         status = exc.status
         exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    except asyncio.CancelledError:
+        # The connection went away (or the server is stopping): nobody is left to answer.
+        status = CLIENT_CLOSED_REQUEST
+        log.info("client_disconnected")
         raise
     finally:
         log.info(

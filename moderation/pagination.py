@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .errors import FieldError
+from .schemas import MAX_ID, whole_number
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Three numbers of at most 19 digits and two dots, in base64: never longer than this.
+MAX_CURSOR_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +33,20 @@ def encode_cursor(at: datetime, row_id: int, flagged: bool | None = None) -> str
 
 def decode_cursor(raw: str) -> Cursor:
     try:
+        if len(raw) > MAX_CURSOR_LENGTH or not raw.isascii():
+            raise ValueError("not a cursor")
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
-        parts = [int(part) for part in text.split(".")]
+        parts = [whole_number(part, MAX_ID) for part in text.split(".")]
         if len(parts) == 2:
-            return Cursor(at=_EPOCH + timedelta(microseconds=parts[0]), id=parts[1])
-        micros, row_id, flagged = parts
-        if flagged not in (0, 1):
-            raise ValueError(flagged)
-        return Cursor(_EPOCH + timedelta(microseconds=micros), row_id, bool(flagged))
+            micros, row_id, flagged = parts[0], parts[1], None
+        else:
+            micros, row_id, flagged = parts
+            if flagged not in (0, 1):
+                raise ValueError(flagged)
+        if micros is None or row_id is None:
+            raise ValueError("not a number")
+        at = _EPOCH + timedelta(microseconds=micros)
+        return Cursor(at, row_id, None if flagged is None else bool(flagged))
     except (ValueError, binascii.Error, OverflowError, UnicodeDecodeError):
         raise FieldError("cursor", "is not a cursor this service issued") from None
 
@@ -45,6 +54,7 @@ def decode_cursor(raw: str) -> Cursor:
 def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw, MAX_LIMIT)
+    if limit is None or limit < 1:
         raise FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return limit

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import asyncpg
 
 from . import events, ratelimit, tokens
-from .domain import Actor, AuditEntry, Comment, Policy, Role, Site, SiteSettings, Status
+from .domain import (
+    SLUG,
+    Actor,
+    AuditEntry,
+    Comment,
+    Policy,
+    Role,
+    Site,
+    SiteSettings,
+    Status,
+)
 from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from .identity import IPAddress, email_fingerprint
 from .pagination import Cursor, encode_cursor
@@ -32,9 +41,6 @@ COUNT_CAP = 10_000
 class DuplicateComment(Conflict):
     slug = "duplicate-comment"
     title = "Duplicate comment"
-
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +334,7 @@ def _page(
 
 
 async def create_site(pool: asyncpg.Pool, slug: str, name: str, origins: list[str]) -> Site:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise Invalid.one("slug", "must be 1–63 lowercase letters, digits or dashes")
     async with pool.acquire() as conn:
         return await sites.insert_site(conn, slug, name, origins)

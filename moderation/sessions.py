@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 import asyncpg
 from aiohttp import web
@@ -16,6 +15,7 @@ from . import tokens
 from .config import SETTINGS
 from .domain import Actor
 from .errors import Forbidden, Unauthorized
+from .schemas import split_url
 from .store import sessions, sites
 from .store.sessions import ConsoleSession
 
@@ -47,7 +47,8 @@ async def sign_in(pool: asyncpg.Pool, token: str) -> tuple[str, ConsoleSession]:
 
 async def current(pool: asyncpg.Pool, request: web.Request) -> ConsoleSession | None:
     cookie = request.cookies.get(COOKIE)
-    if not cookie or len(cookie) > 100:
+    # Ours are ASCII; a header's other bytes arrive as surrogates that cannot even be hashed.
+    if not cookie or len(cookie) > 100 or not cookie.isascii():
         return None
     async with pool.acquire() as conn:
         return await sessions.live_by_hash(conn, _hash(cookie))
@@ -102,8 +103,8 @@ def check_origin(request: web.Request) -> None:
         referer = request.headers.get("Referer")
         if referer is None:
             return
-        parts = urlsplit(referer)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        parts = split_url(referer)
+        origin = "" if parts is None else f"{parts.scheme}://{parts.netloc}"
     if origin != own_origin(request):
         raise Forbidden("cross-site request refused")
 
@@ -113,7 +114,7 @@ def check_csrf(request: web.Request, session: ConsoleSession) -> None:
         return
     check_origin(request)
     sent = request.headers.get(CSRF_HEADER, "")
-    if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+    if not sent.isascii() or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
         raise Forbidden("a valid X-CSRF-Token header is required")
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ..errors import FieldError, Invalid, NotFound
 from ..pagination import Cursor, decode_cursor, parse_limit
-from ..schemas import one_of, parse_comment_id, parse_thread
+from ..schemas import MAX_ID, one_of, parse_thread, whole_number
 from ..text.hygiene import InvalidText
 
 E = TypeVar("E", bound=StrEnum)
@@ -28,11 +28,16 @@ def json_response(
     return web.json_response(data, status=status, headers=headers, dumps=_dumps)
 
 
+def id_of(request: web.Request, name: str, what: str) -> int:
+    """A numeric id from the path; anything else names nothing here, so 404."""
+    number = whole_number(request.match_info[name], MAX_ID)
+    if number is None:
+        raise NotFound(f"no such {what}")
+    return number
+
+
 def comment_id_of(request: web.Request) -> int:
-    try:
-        return parse_comment_id(request.match_info["comment_id"])
-    except FieldError:
-        raise NotFound("no such comment") from None
+    return id_of(request, "comment_id", "comment")
 
 
 def page_query(request: web.Request) -> tuple[Cursor | None, int]:

@@ -4,14 +4,15 @@ but only to a page on one of the site's own origins — never to an arbitrary ad
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlunsplit
 
 from aiohttp import web
 
 from ..domain import Comment, Site, Status
-from ..schemas import FORM_TYPES
+from ..schemas import FORM_TYPES, split_url
 
 RETURN_FIELD = "return_to"
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII but the space
 
 
 def return_target(request: web.Request, site: Site, payload: dict[str, Any]) -> str | None:
@@ -20,17 +21,19 @@ def return_target(request: web.Request, site: Site, payload: dict[str, Any]) -> 
     if request.content_type not in FORM_TYPES:
         return None
     candidate = payload.get(RETURN_FIELD) or request.headers.get("Referer")
-    if not isinstance(candidate, str) or len(candidate) > 2000:
+    # Control characters (%00, %0B, %1B, %7F in a form) can't go into a Location header, and
+    # a header's undecodable bytes arrive as surrogates: such an address is simply not used.
+    if not isinstance(candidate, str) or len(candidate) > 2000 or not candidate.isprintable():
         return None
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
+    parts = split_url(candidate)
+    if parts is None:
         return None
     if parts.scheme not in ("http", "https") or parts.username or parts.password:
         return None
     if f"{parts.scheme}://{parts.netloc}" not in site.origins:
         return None
-    return urlunsplit(parts._replace(fragment=""))
+    # An address typed with Arabic letters goes back percent-encoded, as browsers send it.
+    return quote(urlunsplit(parts._replace(fragment="")), safe=_URL_SAFE)
 
 
 def back_to_article(target: str, comment: Comment) -> web.Response:

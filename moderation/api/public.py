@@ -53,6 +53,8 @@ async def post_comment(request: web.Request) -> web.Response:
     await service.check_client_limits(request.app[POOL], request.app[REFUSALS], site, client_ip)
     payload = await read_payload(request, allow_form=True)
     submission = parse_submission(payload)
+    # Decided before the comment is stored: whatever it says, the author gets an answer.
+    target = formpost.return_target(request, site, payload)
     comment = await service.submit_comment(
         request.app[POOL],
         site,
@@ -67,7 +69,6 @@ async def post_comment(request: web.Request) -> web.Response:
         request.app[THREADS].invalidate(site.id, comment.thread)
     request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()
     log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
-    target = formpost.return_target(request, site, payload)
     if target is not None:  # a plain HTML form, without JavaScript
         return formpost.back_to_article(target, comment)
     view = public_view(comment, site.slug)

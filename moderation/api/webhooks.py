@@ -12,7 +12,7 @@ from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
 from ..domain import Role
-from ..errors import FieldError, NotFound
+from ..errors import FieldError
 from ..events import ALL_EVENTS
 from ..schemas import Fields, read_payload
 from ..store.webhooks import Attempt, Delivery, DeliveryStatus, Endpoint
@@ -21,7 +21,7 @@ from ..views import iso
 from ..webhooks import registry
 from ..webhooks.registry import NewEndpoint
 from ..webhooks.ssrf import MAX_URL_LENGTH
-from .common import enum_query, json_response, page_query
+from .common import enum_query, id_of, json_response, page_query
 
 routes = web.RouteTableDef()
 ENDPOINTS = "/v1/sites/{site}/webhooks"
@@ -110,13 +110,6 @@ def parse_new_endpoint(data: Mapping[str, Any]) -> NewEndpoint:
     return NewEndpoint(url, events or ALL_EVENTS, description or None)
 
 
-def _id_of(request: web.Request, name: str, what: str) -> int:
-    raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound(f"no such {what}")
-    return int(raw)
-
-
 @routes.post(ENDPOINTS)
 async def create_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
@@ -137,7 +130,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
 @routes.delete(ENDPOINT)
 async def delete_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
+    endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     await registry.delete_endpoint(request.app[POOL], actor, endpoint_id)
     return web.Response(status=204)
 
@@ -145,7 +138,7 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 @routes.post(ENDPOINT + "/rotate-secret")
 async def rotate_secret(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
+    endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     endpoint = await registry.rotate_secret(request.app[POOL], actor, endpoint_id)
     return json_response(secret_view(endpoint), headers=NO_STORE)
 
@@ -153,7 +146,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 @routes.get(ENDPOINT + "/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
+    endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     status = enum_query(request, "status", DeliveryStatus, None)
     cursor, limit = page_query(request)
     page = await registry.delivery_page(
@@ -168,6 +161,6 @@ async def list_deliveries(request: web.Request) -> web.Response:
 @routes.post("/v1/sites/{site}/deliveries/{delivery_id}/retry")
 async def retry_delivery(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    delivery_id = _id_of(request, "delivery_id", "delivery")
+    delivery_id = id_of(request, "delivery_id", "delivery")
     delivery = await registry.retry_delivery(request.app[POOL], actor, delivery_id)
     return json_response(delivery_view(delivery), status=202, headers=NO_STORE)
