@@ -113,6 +113,15 @@ async def scratch_database(server_url: str, database_prefix: str) -> AsyncIterat
     await drop_database(server_url, name)
 
 
+@pytest.fixture
+async def cli_env(scratch_database: str) -> dict[str, str]:
+    """The environment of a `moderation` process on a database of its own."""
+    url = scratch_database
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=url, MODERATION_SECRET_KEY=TEST_SECRET.decode())
+    return env
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-import pytest
 
 from moderation import tokens
 from moderation.migrate import migrate
@@ -28,14 +27,6 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=60,
     )
-
-
-@pytest.fixture
-async def cli_env(scratch_database: str) -> dict[str, str]:
-    url = scratch_database
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=url, MODERATION_SECRET_KEY=TEST_SECRET.decode())
-    return env
 
 
 def test_every_command_has_help() -> None:
