@@ -269,3 +269,16 @@ async def test_real_responses_match_the_document(tour: list[tuple[Any, str, str]
     assert len(tour) > 20
     for response, path, method in tour:
         await conforms(response, path, method)
+
+
+async def test_the_demo_article_is_documented_as_404_in_production(client: TestClient) -> None:
+    response = await client.get("/demo/")
+    assert response.status == 404
+    await conforms(response, "/demo/", "get")
+
+
+def test_every_operation_with_a_body_documents_the_body_time_limit_and_size_limit() -> None:
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters" and "requestBody" in operation:
+                assert {"408", "413"} <= set(operation["responses"]), (method, path)
