@@ -13,6 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
+from moderation.config import ConfigError, Settings
+from moderation.deadlines import server_options
 from tests.test_cli import _migrated_port, _serve, _wait_until_up
 
 BODY_TIMEOUT = 1.0
@@ -118,3 +122,15 @@ async def test_slow_bodies_and_headers_are_cut_off_and_every_log_line_is_json(
     text = "\n".join(served.lines)
     assert PASSWORD not in text
     assert "Running on" not in text  # aiohttp's banner
+
+
+def test_the_time_limits_are_read_from_the_environment() -> None:
+    env = {"MODERATION_BODY_TIMEOUT": "2.5", "MODERATION_HEADER_TIMEOUT": "4"}
+    settings = Settings.from_env(env)
+    assert (settings.body_timeout, settings.header_timeout) == (2.5, 4.0)
+    assert server_options(settings)["keepalive_timeout"] == 4.0
+    defaults = Settings.from_env({})
+    assert (defaults.body_timeout, defaults.header_timeout) == (10.0, 15.0)
+    for name in env:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: "0"})

@@ -193,3 +193,16 @@ async def test_a_form_post_back_to_an_arabic_address_is_percent_encoded(
         "https://daily.example/%D8%B3%D9%8A%D8%A7%D8%B3%D8%A9/%D9%85%D9%82%D8%A7%D9%84"
         "#comment-status=pending"
     )
+
+
+async def test_an_error_answer_to_an_allowed_origin_is_a_problem_the_widget_can_read(
+    client: TestClient, site: SiteFixture
+) -> None:
+    response = await client.post(
+        f"/v1/sites/{site.slug}/comments",
+        json=comment_payload(website="http://[oops", body="تعليق"),
+        headers={"Origin": "https://daily.example"},
+    )
+    assert response.status == 422
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "https://daily.example"
