@@ -85,17 +85,16 @@ def redact_dsn(url: str | None) -> str | None:
         return None
     try:
         parts = urlsplit(url)
-        has_password = parts.password is not None
-    except ValueError:
+        if parts.password is not None:
+            host = parts.netloc.rpartition("@")[2]
+            parts = parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}")
+        query = [
+            (key, "[redacted]" if key.lower() in _SECRET_PARAMETERS else value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
+    except ValueError:  # includes UnicodeEncodeError
         return "[unparseable]"
-    if has_password:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}")
-    query = [
-        (key, "[redacted]" if key.lower() in _SECRET_PARAMETERS else value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
 
 
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword", "passfile"})

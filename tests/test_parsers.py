@@ -4,19 +4,23 @@ value or raises the field error the API turns into a 4xx, never anything else.""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation import schemas
+from moderation import schemas, tokens
+from moderation.api.common import _etag_matches
 from moderation.config import Settings, redact_dsn
 from moderation.domain import SLUG
 from moderation.errors import BadRequest, FieldError, Invalid
+from moderation.identity import client_address
 from moderation.pagination import MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
 from moderation.schemas import MAX_ID, split_url, whole_number
 from moderation.text.hygiene import InvalidText
@@ -160,3 +164,28 @@ def test_settings_print_the_database_url_without_its_password(url: str, shown: s
     for text in (repr(settings), str(settings), json.dumps(str(settings))):
         assert "s3cret" not in text
         assert "k" * 32 not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(peer=st.one_of(st.none(), header_text), forwarded=st.one_of(st.none(), header_text))
+def test_the_client_address_is_an_address_or_none_whatever_the_headers(
+    peer: str | None, forwarded: str | None
+) -> None:
+    trusted = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
+    address = client_address(peer, forwarded, trusted)
+    assert address is None or isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(arbitrary_text, header_text))
+def test_header_values_are_judged_without_raising(text: str) -> None:
+    assert isinstance(tokens.is_well_formed(text), bool)
+    assert isinstance(_etag_matches(text, '"abc"'), bool)
+    shown = redact_dsn(text)
+    assert shown is not None
+
+
+@given(password=st.text(alphabet=st.characters(categories=["L", "N"]), min_size=8))
+def test_no_password_survives_redaction(password: str) -> None:
+    shown = redact_dsn(f"postgresql://app:{quote(password)}@db:5432/news")
+    assert shown is not None and quote(password) not in shown and password not in shown
