@@ -29,7 +29,10 @@ def _address(text: str | None) -> IPAddress | None:
         return None
 
 
-@functools.lru_cache(maxsize=65_536)
+# Enough for a dozen proxies' IPv6 hops; a longer header's left part is the client's own text.
+MAX_FORWARDED_FOR = 512
+
+
 def client_address(
     peer: str | None, forwarded_for: str | None, trusted_proxies: tuple[IPNetwork, ...]
 ) -> IPAddress | None:
@@ -37,11 +40,25 @@ def client_address(
 
     Walk the header from the right, skipping trusted proxies: the first address that is not
     one of ours is the client. Anything further left was written by the client and is ignored.
-    Pure, so remembered: the same clients come back request after request.
+    The header is looked at only for a trusted peer, and at most its last MAX_FORWARDED_FOR
+    characters: the remembered answers stay small whatever headers clients make up.
     """
-    address = _address(peer)
+    address = _peer_address(peer)
     if address is None or not forwarded_for or not _trusted(address, trusted_proxies):
         return address
+    return _forwarded_client(address, forwarded_for[-MAX_FORWARDED_FOR:], trusted_proxies)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _peer_address(peer: str | None) -> IPAddress | None:
+    # Pure, so remembered: the same clients come back request after request.
+    return _address(peer)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _forwarded_client(
+    address: IPAddress, forwarded_for: str, trusted_proxies: tuple[IPNetwork, ...]
+) -> IPAddress:
     for hop in reversed(forwarded_for.split(",")):
         hop_address = _address(hop)
         if hop_address is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from moderation import identity
 from moderation.identity import client_address, email_fingerprint
 
 KEY = b"k" * 32
@@ -35,3 +36,15 @@ def test_behind_trusted_proxies_the_first_untrusted_hop_from_the_right_is_the_cl
 def test_an_unparseable_peer_has_no_address() -> None:
     assert client_address(None, None, PROXIES) is None
     assert client_address("not-an-ip", None, PROXIES) is None
+
+
+def test_forwarded_headers_made_up_by_clients_are_not_remembered() -> None:
+    identity._forwarded_client.cache_clear()
+    for n in range(200):
+        address = client_address("203.0.113.9", f"{n}.0.0.1, " + "x" * 8000, PROXIES)
+        assert str(address) == "203.0.113.9"
+    assert identity._forwarded_client.cache_info().currsize == 0
+    # Behind our proxy only the header's last MAX_FORWARDED_FOR characters are read and kept.
+    padded = "y" * 8000 + ", 198.51.100.7"
+    assert str(client_address("10.0.0.2", padded, PROXIES)) == "198.51.100.7"
+    assert identity._forwarded_client.cache_info().currsize == 1
