@@ -97,6 +97,8 @@ class Settings:
     # Each retry delay is scaled by a random factor in [1 - jitter, 1 + jitter].
     webhook_retry_jitter: float = 0.1
     shutdown_grace: float = 10.0
+    # Bearer token for GET /metrics; unset, only loopback clients that no proxy relayed get it.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def log_json(self) -> bool:
@@ -143,6 +145,7 @@ class Settings:
             webhook_concurrency=webhook_concurrency,
             webhook_retry_jitter=jitter,
             shutdown_grace=_seconds(env, "MODERATION_SHUTDOWN_GRACE", 10.0),
+            metrics_token=env.get("MODERATION_METRICS_TOKEN", "").strip() or None,
         )
 
 
