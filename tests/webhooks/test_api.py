@@ -22,7 +22,7 @@ from tests.webhooks.conftest import (
     settled,
 )
 
-ALL = ["comment.created", "comment.approved", "comment.rejected"]
+ALL = ["comment.created", "comment.approved", "comment.rejected", "endpoint.disabled"]
 
 
 def hooks(site: SiteFixture) -> str:
@@ -33,7 +33,18 @@ async def test_registering_shows_the_secret_once_and_listing_never_does(
     client: TestClient, site: SiteFixture, receiver: Receiver
 ) -> None:
     created = await register(client, site, receiver.url, description="غرفة الأخبار")
-    assert set(created) == {"id", "url", "events", "description", "secret", "created_at"}
+    assert set(created) == {
+        "id",
+        "url",
+        "events",
+        "description",
+        "secret",
+        "created_at",
+        "enabled",
+        "disabled_reason",
+        "disabled_at",
+    }
+    assert created["enabled"] is True and created["disabled_reason"] is None
     assert created["id"].isdigit() and created["url"] == receiver.url
     assert created["events"] == ALL and created["description"] == "غرفة الأخبار"
     assert created["secret"].startswith("whsec_")
