@@ -168,7 +168,7 @@ async def live_endpoints(conn: Connection, site_id: int) -> list[Endpoint]:
     rows = await conn.fetch(
         f"""SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints
              WHERE site_id = $1 AND deleted_at IS NULL
-             ORDER BY id""",
+             ORDER BY created_at, id""",
         site_id,
     )
     return [_endpoint(row) for row in rows]
@@ -270,21 +270,23 @@ async def delivery_page(
     site_id: int,
     endpoint_id: int,
     status: DeliveryStatus | None,
-    before_id: int | None,
+    before: tuple[datetime, int] | None,
     limit: int,
 ) -> list[Delivery]:
-    """Newest first, keyset on id, each with its attempts."""
+    """Newest first, keyset on (created_at, id) (ids are opaque, not in time order), each with
+    its attempts."""
     rows = await conn.fetch(
         f"""SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
              WHERE site_id = $1 AND endpoint_id = $2
                AND ($3::text IS NULL OR status = $3)
-               AND ($4::bigint IS NULL OR id < $4)
-             ORDER BY id DESC
-             LIMIT $5""",
+               AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::bigint))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $6""",
         site_id,
         endpoint_id,
         None if status is None else status.value,
-        before_id,
+        None if before is None else before[0],
+        None if before is None else before[1],
         limit,
     )
     attempts = await _attempts_of(conn, site_id, [row["id"] for row in rows])

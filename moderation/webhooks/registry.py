@@ -131,7 +131,7 @@ async def delivery_page(
             actor.site_id,
             endpoint_id,
             status,
-            None if after is None else after.id,
+            None if after is None else (after.at, after.id),
             limit + 1,
         )
     items = rows[:limit]

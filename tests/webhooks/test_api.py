@@ -261,7 +261,9 @@ async def test_the_deliveries_log_shows_attempts_and_pages_newest_first(
     ).json()
     assert rest["next_cursor"] is None
     items = first["items"] + rest["items"]
-    assert [int(i["id"]) for i in items] == sorted((int(i["id"]) for i in items), reverse=True)
+    # Newest first (ids are opaque: time order is created_at's, ties broken by id).
+    order = [(i["created_at"], int(i["id"])) for i in items]
+    assert order == sorted(order, reverse=True)
     assert len(items) == 3 and all(i["status"] == "succeeded" for i in items)
     assert {i["event"] for i in items} == {"comment.created"}
     assert len({i["webhook_id"] for i in items}) == 3
