@@ -120,6 +120,7 @@ class Dispatcher:
         self._metrics = metrics
         self._capacity = max(1, concurrency or settings.webhook_concurrency)
         self._per_endpoint = max(1, min(self._capacity, settings.webhook_endpoint_concurrency))
+        self._endpoint_refill = max(1, self._per_endpoint // 4)
         # (site_id, endpoint_id) → attempts in flight there.
         self._endpoint_load: dict[tuple[int, int], int] = {}
         # Claim again once this much room is free, so claims come in batches, not one by one.
@@ -222,8 +223,8 @@ class Dispatcher:
                 self._endpoint_load[key] = load
             else:
                 self._endpoint_load.pop(key, None)
-            if load + 1 >= self._per_endpoint:
-                self._wake.set()  # that endpoint has room again; its due ones may wait
+            if load == self._per_endpoint - self._endpoint_refill:
+                self._wake.set()  # that endpoint has room again; its due ones may be waiting
         if self._backlog and self._capacity - len(self._in_flight) >= self._refill:
             self._wake.set()
 
