@@ -197,13 +197,29 @@
     }
   }
 
+  function pickBox(comment) {
+    const box = el("input");
+    box.type = "checkbox";
+    box.className = "pick";
+    box.checked = state.selected.has(comment.id);
+    box.setAttribute("aria-label", t("select"));
+    box.addEventListener("change", () => {
+      if (box.checked) state.selected.add(comment.id);
+      else state.selected.delete(comment.id);
+    });
+    return box;
+  }
+
   function renderPlain(comment) {
     const li = el("li", "item plain");
     li.comment = comment;
     li.dataset.id = comment.id;
     li.tabIndex = -1;
-    li.append(el("div", "meta", `${comment.name ?? ""} · ${comment.thread ?? ""}`));
-    const body = el("div", "body", comment.body_text ?? "");
+    const meta = el("div", "meta");
+    meta.append(pickBox(comment), el("bdi", "name", String(comment.name ?? "")), " · ",
+      el("bdi", "thread", String(comment.thread ?? "")));
+    li.append(meta);
+    const body = el("div", "body", String(comment.body_text ?? ""));
     body.dir = "auto";
     li.append(body);
     li.addEventListener("click", () => { state.current = comment.id; markCurrent(false); });
@@ -217,15 +233,7 @@
     li.tabIndex = -1;
     if (comment.flags.length) li.classList.add("flagged");
     const meta = el("div", "meta");
-    const box = el("input");
-    box.type = "checkbox";
-    box.className = "pick";
-    box.checked = state.selected.has(comment.id);
-    box.setAttribute("aria-label", t("select"));
-    box.addEventListener("change", () => {
-      if (box.checked) state.selected.add(comment.id);
-      else state.selected.delete(comment.id);
-    });
+    const box = pickBox(comment);
     const name = el("bdi", "name", comment.name);
     name.dir = comment.name_dir;
     const email = el("span", "email", comment.email);

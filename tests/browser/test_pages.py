@@ -366,6 +366,9 @@ async def test_an_item_that_cannot_be_rendered_shows_as_plain_text_and_polling_g
     await plain.wait_for()
     assert await plain.locator(".body").inner_text() == "<b>نص</b> يُعرض نصًا عاديًا"
     assert await plain.locator("b").count() == 0
+    await plain.locator(".pick").check()  # still selectable, and decidable
+    await console.locator("#bulk-approve").click()
+    await plain.wait_for(state="detached")
     await console.locator(f'{ITEM}[data-id="{calm["id"]}"]').wait_for()
     later = await post_via_api(
         live, poster, body="Posted after the console opened", email="l@x.org"
