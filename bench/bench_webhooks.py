@@ -125,6 +125,8 @@ async def measure(database_url: str, count: int, concurrency: int) -> dict[str, 
         database_url=database_url,
         webhook_allow_private=True,
         webhook_concurrency=concurrency,
+        # One endpoint here: measure the dispatcher, not the per-endpoint fairness cap.
+        webhook_endpoint_concurrency=concurrency,
         pool_min_size=2,
     )
     async with create_pool(settings) as pool:

@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
         ]
     )
     app.add_routes(routes)
+    app.on_response_prepare.append(public.vary_on_origin)
     if settings.development:
         app.add_routes(console.demo_routes)
     return app

@@ -123,6 +123,8 @@ class Settings:
     # How long a claimed delivery stays locked to its dispatcher; must outlast an attempt.
     webhook_lease: float = 60.0
     webhook_concurrency: int = 100
+    # At most this many of a dispatcher's attempts go to one endpoint at a time.
+    webhook_endpoint_concurrency: int = 10
     # Each retry delay is scaled by a random factor in [1 - jitter, 1 + jitter].
     webhook_retry_jitter: float = 0.1
     shutdown_grace: float = 10.0
@@ -131,12 +133,15 @@ class Settings:
     header_timeout: float = 15.0
     # An announced body must arrive whole within this many seconds, else 408 and closed.
     body_timeout: float = 10.0
+    # Bearer token for GET /metrics; unset, only loopback clients that no proxy relayed get it.
+    metrics_token: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         # Settings get printed (logs, tracebacks, the REPL): never with the password.
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
         shown["database_url"] = redact_dsn(self.database_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
 
     @property
     def log_json(self) -> bool:
@@ -157,6 +162,9 @@ class Settings:
         webhook_concurrency = _int(env, "MODERATION_WEBHOOK_CONCURRENCY", 100)
         if webhook_concurrency < 1:
             raise ConfigError("MODERATION_WEBHOOK_CONCURRENCY must be at least 1")
+        endpoint_concurrency = _int(env, "MODERATION_WEBHOOK_ENDPOINT_CONCURRENCY", 10)
+        if endpoint_concurrency < 1:
+            raise ConfigError("MODERATION_WEBHOOK_ENDPOINT_CONCURRENCY must be at least 1")
         jitter = _seconds(env, "MODERATION_WEBHOOK_RETRY_JITTER", 0.1)
         if jitter >= 1:
             raise ConfigError("MODERATION_WEBHOOK_RETRY_JITTER must be below 1")
@@ -181,10 +189,12 @@ class Settings:
             not in {"0", "false", "no", "off"},
             webhook_lease=webhook_lease,
             webhook_concurrency=webhook_concurrency,
+            webhook_endpoint_concurrency=endpoint_concurrency,
             webhook_retry_jitter=jitter,
             shutdown_grace=_seconds(env, "MODERATION_SHUTDOWN_GRACE", 10.0),
             header_timeout=_positive_seconds(env, "MODERATION_HEADER_TIMEOUT", 15.0),
             body_timeout=_positive_seconds(env, "MODERATION_BODY_TIMEOUT", 10.0),
+            metrics_token=env.get("MODERATION_METRICS_TOKEN", "").strip() or None,
         )
 
 

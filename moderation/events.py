@@ -14,6 +14,8 @@ class Event(StrEnum):
     CREATED = "comment.created"
     APPROVED = "comment.approved"
     REJECTED = "comment.rejected"
+    # An endpoint was disabled (its receiver answered 410 Gone): sent to the site's others.
+    ENDPOINT_DISABLED = "endpoint.disabled"
 
 
 ALL_EVENTS = tuple(e.value for e in Event)
@@ -21,9 +23,13 @@ ALL_EVENTS = tuple(e.value for e in Event)
 DECISION_EVENTS = {Status.APPROVED: Event.APPROVED, Status.REJECTED: Event.REJECTED}
 
 
+def envelope(event: Event, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event.value, "timestamp": iso(datetime.now(UTC)), "data": data}
+
+
 def payload(event: Event, comment: Comment, site_slug: str) -> dict[str, Any]:
     data = public_view(comment, site_slug)
     if event != Event.CREATED:
         data["reason"] = comment.reason
         data["decided_at"] = iso(comment.decided_at)
-    return {"type": event.value, "timestamp": iso(datetime.now(UTC)), "data": data}
+    return envelope(event, data)

@@ -74,8 +74,8 @@ class Metrics:
             ),
             pending=Gauge(
                 "moderation_pending_comments",
-                "Comments waiting for a decision, by site (measured at scrape time).",
-                ["site"],
+                "Comments waiting for a decision, all sites together, counted up to 10000 "
+                "(measured at scrape time).",
                 registry=registry,
             ),
             webhook_attempts=Counter(

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -29,7 +30,15 @@ log = structlog.get_logger("moderation.threadcache")
 
 LIFETIME_SECONDS = 30.0
 MAX_ENTRIES = 20_000
+# A page read once waits in probation; read again, it is protected. A stream of keys read once
+# (distinct threads, cursors, nonexistent threads) only ever churns probation.
+PROBATION_SHARE = 0.2
+# Only these page sizes are kept (the default, the widget's 200 and a few round ones): any
+# other limit is answered uncached, so limits cannot multiply the keys of one thread.
+CACHED_LIMITS = frozenset({10, 20, 25, 50, 100, 200})
 RECONNECT_SECONDS = 1.0
+
+PageKey = tuple[int, str, str | None, int]  # site_id, thread, cursor, limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +49,37 @@ class Page:
 
 
 class ThreadCache:
-    def __init__(self, lifetime: float = LIFETIME_SECONDS) -> None:
+    """A segmented LRU of pages: scan-resistant, so no stream of distinct reads evicts the pages
+    that are read again and again."""
+
+    def __init__(self, lifetime: float = LIFETIME_SECONDS, capacity: int = MAX_ENTRIES) -> None:
         self._lifetime = lifetime
-        # (site_id, thread) → {(cursor, limit): page}, so one change drops every page of a thread.
-        self._threads: dict[tuple[int, str], dict[tuple[str | None, int], Page]] = {}
-        self._size = 0
-        self._building: dict[tuple[int, str, str | None, int], asyncio.Future[Page]] = {}
+        self._probation_cap = max(1, int(capacity * PROBATION_SHARE))
+        self._protected_cap = max(1, capacity - self._probation_cap)
+        self._probation: OrderedDict[PageKey, Page] = OrderedDict()
+        self._protected: OrderedDict[PageKey, Page] = OrderedDict()
+        # (site_id, thread) → its cached page keys, so one change drops every page of a thread.
+        self._threads: dict[tuple[int, str], set[PageKey]] = {}
+        self._building: dict[PageKey, asyncio.Future[Page]] = {}
         # Bumped by every change of a thread: a page built from an older read isn't kept.
         self._changes: dict[tuple[int, str], int] = {}
         self._forgotten_changes = 0  # how often _changes was emptied to bound its size
         self.listening = False
 
+    def __len__(self) -> int:
+        return len(self._probation) + len(self._protected)
+
     def get(self, site_id: int, thread: str, cursor: str | None, limit: int) -> Page | None:
-        pages = self._threads.get((site_id, thread))
-        page = None if pages is None else pages.get((cursor, limit))
-        if page is None or page.expires < time.monotonic():
+        key = (site_id, thread, cursor, limit)
+        page = self._protected.get(key)
+        if page is not None:
+            self._protected.move_to_end(key)
+        else:
+            page = self._probation.pop(key, None)
+            if page is None:
+                return None
+            self._protect(key, page)  # read a second time: worth keeping
+        if page.expires < time.monotonic():
             return None
         return page
 
@@ -62,15 +87,35 @@ class ThreadCache:
         self, site_id: int, thread: str, cursor: str | None, limit: int, etag: str, body: bytes
     ) -> Page:
         page = Page(etag, body, time.monotonic() + self._lifetime)
-        if not self.listening:
-            return page  # changes can't be heard: don't keep what might go stale
-        if self._size >= MAX_ENTRIES:
-            self.clear()
-        pages = self._threads.setdefault((site_id, thread), {})
-        if (cursor, limit) not in pages:
-            self._size += 1
-        pages[(cursor, limit)] = page
+        if not self.listening or limit not in CACHED_LIMITS:
+            return page  # changes can't be heard, or a page size nobody else asks for
+        key = (site_id, thread, cursor, limit)
+        if key in self._protected:
+            self._protected[key] = page
+            self._protected.move_to_end(key)
+            return page
+        self._probation[key] = page
+        self._probation.move_to_end(key)
+        self._threads.setdefault(key[:2], set()).add(key)
+        while len(self._probation) > self._probation_cap:
+            self._forget(*self._probation.popitem(last=False))
         return page
+
+    def _protect(self, key: PageKey, page: Page) -> None:
+        self._protected[key] = page
+        while len(self._protected) > self._protected_cap:
+            # The least recently read protected page gets one more chance in probation.
+            old_key, old_page = self._protected.popitem(last=False)
+            self._probation[old_key] = old_page
+            while len(self._probation) > self._probation_cap:
+                self._forget(*self._probation.popitem(last=False))
+
+    def _forget(self, key: PageKey, _page: Page | None = None) -> None:
+        keys = self._threads.get(key[:2])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._threads[key[:2]]
 
     async def get_or_build(
         self,
@@ -82,6 +127,9 @@ class ThreadCache:
     ) -> Page:
         """The cached page, or one build of it shared by every request that asks meanwhile: a
         hot thread whose page just changed must not send a crowd of readers to the database."""
+        if limit not in CACHED_LIMITS:
+            body = await build()
+            return Page(_etag(body), body, 0.0)
         page = self.get(site_id, thread, cursor, limit)
         if page is not None:
             return page
@@ -116,13 +164,14 @@ class ThreadCache:
         # Readers arriving now must not join a build that read the thread before the change.
         for key in [k for k in self._building if k[:2] == (site_id, thread)]:
             del self._building[key]
-        pages = self._threads.pop((site_id, thread), None)
-        if pages:
-            self._size -= len(pages)
+        for key in self._threads.pop((site_id, thread), ()):
+            self._probation.pop(key, None)
+            self._protected.pop(key, None)
 
     def clear(self) -> None:
+        self._probation.clear()
+        self._protected.clear()
         self._threads.clear()
-        self._size = 0
 
     def on_notification(self, payload: str) -> None:
         site_id, _, thread = payload.partition(":")

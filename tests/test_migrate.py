@@ -56,3 +56,31 @@ def test_an_installed_wheel_carries_the_migrations(tmp_path: Path) -> None:
     packaged = sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("moderation/_sql/"))
     assert packaged == sorted(p.name for p in (root / "sql").glob("*.sql"))
     assert "moderation/openapi.json" in names
+
+
+async def test_opaque_ids_continue_after_ids_made_before_them(
+    scratch_database: str, tmp_path: Path
+) -> None:
+    older = sorted(sql_dir().glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    before = [p for p in older if p.name < "0007"]
+    for path in before:
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    conn = await asyncpg.connect(scratch_database)
+    try:
+        await migrate(conn, tmp_path)
+        insert = """INSERT INTO comments (site_id, thread, name, email, email_hash, body_text,
+                                          body_html, body_dir, name_dir, renderer_version)
+                    VALUES ($1, 't', 'ليلى', 'l@example.com', $2, 'نص', '<p>نص</p>', 'rtl',
+                            'rtl', 1)
+                    RETURNING id"""
+        site_id = await conn.fetchval(
+            "INSERT INTO sites (slug, name) VALUES ('daily', 'Daily') RETURNING id"
+        )
+        old_id = await conn.fetchval(insert, site_id, b"\0" * 32)
+        assert old_id == 1
+        await migrate(conn)
+        new_ids = [await conn.fetchval(insert, site_id, b"\0" * 32) for _ in range(5)]
+        assert all(2**52 <= i < 2**53 for i in new_ids)
+        assert len(set(new_ids)) == 5 and old_id not in new_ids
+    finally:
+        await conn.close()

@@ -50,7 +50,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
 }
-CONSOLE_ASSETS = frozenset({"console.js", "console.css"})
+CONSOLE_ASSETS = frozenset({"console.js", "highlight.js", "console.css"})
 # /demo/{name} → file: the stylesheet, and the same article page in English.
 DEMO_FILES = {"demo.css": "demo.css", "en": "demo-en.html"}
 DEMO_TOKENS_FILE = "demo-tokens"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -36,6 +37,7 @@ log = structlog.get_logger("moderation.public")
 routes = web.RouteTableDef()
 
 COMMENTS_PATH = "/v1/sites/{site}/comments"
+_COMMENTS_RAW_PATH = re.compile(r"/v1/sites/[^/]+/comments")
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Content-Type, X-Request-ID"
 # Short enough that an approval shows within seconds, long enough for a CDN to absorb a rush.
@@ -122,7 +124,6 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
     if origin is None or resource is None or resource.canonical != COMMENTS_PATH:
         return response
-    response.headers.add("Vary", "Origin")
     try:
         site = await request.app[SITES].get(request.match_info["site"])
     except NotFound:
@@ -134,3 +135,15 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After, ETag"
         response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+async def vary_on_origin(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer of a CORS-able route varies by Origin, with or without one in the request,
+    304s and problems included: else a shared cache may hand a site's widget a copy stored for
+    a request without Origin, which carries no Access-Control-Allow-Origin. An
+    `on_response_prepare` signal, so no middleware order and no error path can skip it."""
+    if _COMMENTS_RAW_PATH.fullmatch(request.rel_url.raw_path) is None:
+        return  # matched by path, not route: a 405 on this path is cacheable too
+    listed = {v.strip().lower() for h in response.headers.getall("Vary", []) for v in h.split(",")}
+    if "origin" not in listed:
+        response.headers.add("Vary", "Origin")

@@ -39,6 +39,10 @@ def endpoint_view(endpoint: Endpoint) -> dict[str, Any]:
         "events": list(endpoint.events),
         "description": endpoint.description,
         "created_at": iso(endpoint.created_at),
+        # Disabled when the receiver answered 410 Gone; POST …/enable takes deliveries again.
+        "enabled": endpoint.disabled_at is None,
+        "disabled_reason": endpoint.disabled_reason,
+        "disabled_at": iso(endpoint.disabled_at),
     }
 
 
@@ -141,6 +145,14 @@ async def rotate_secret(request: web.Request) -> web.Response:
     endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     endpoint = await registry.rotate_secret(request.app[POOL], actor, endpoint_id)
     return json_response(secret_view(endpoint), headers=NO_STORE)
+
+
+@routes.post(ENDPOINT + "/enable")
+async def enable_endpoint(request: web.Request) -> web.Response:
+    actor = await require_site(request, Role.ADMIN)
+    endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
+    endpoint = await registry.enable_endpoint(request.app[POOL], actor, endpoint_id)
+    return json_response(endpoint_view(endpoint), headers=NO_STORE)
 
 
 @routes.get(ENDPOINT + "/deliveries")

@@ -111,8 +111,17 @@
   }
 
   // ---- the queue -------------------------------------------------------------------------
+  // The next poll is scheduled whatever happens to this one (a failed request, a bad item).
   async function load() {
     clearTimeout(state.pollTimer);
+    try {
+      await refresh();
+    } finally {
+      if (state.session) state.pollTimer = setTimeout(() => load().catch(() => {}), POLL_MS);
+    }
+  }
+
+  async function refresh() {
     const site = encodeURIComponent(state.session.site);
     const thread = $("thread-filter").value.trim();
     let items;
@@ -132,7 +141,6 @@
     }
     rebuild(items);
     renderCounts();
-    state.pollTimer = setTimeout(() => load().catch(() => {}), POLL_MS);
   }
 
   // Keeps the elements of comments still listed (focus and selection survive a refresh);
@@ -142,7 +150,7 @@
     const next = new Map();
     for (const comment of items) {
       const existing = state.items.get(comment.id);
-      const li = existing && existing.comment.status === comment.status ? existing : renderItem(comment);
+      const li = existing && existing.comment.status === comment.status ? existing : renderSafely(comment);
       next.set(comment.id, li);
     }
     for (const [id, li] of state.items) if (!next.has(id)) li.remove();
@@ -178,13 +186,18 @@
     return node;
   }
 
-  function renderItem(comment) {
-    const li = el("li", "item");
-    li.comment = comment;
-    li.dataset.id = comment.id;
-    li.tabIndex = -1;
-    if (comment.flags.length) li.classList.add("flagged");
-    const meta = el("div", "meta");
+  // One comment that cannot be rendered must not blank the queue or stop the polling: it is
+  // shown as plain text (textContent, never parsed), still selectable and decidable by id.
+  function renderSafely(comment) {
+    try {
+      return renderItem(comment);
+    } catch (error) {
+      console.error("comment", comment && comment.id, "rendered as plain text:", error);
+      return renderPlain(comment);
+    }
+  }
+
+  function pickBox(comment) {
     const box = el("input");
     box.type = "checkbox";
     box.className = "pick";
@@ -194,6 +207,33 @@
       if (box.checked) state.selected.add(comment.id);
       else state.selected.delete(comment.id);
     });
+    return box;
+  }
+
+  function renderPlain(comment) {
+    const li = el("li", "item plain");
+    li.comment = comment;
+    li.dataset.id = comment.id;
+    li.tabIndex = -1;
+    const meta = el("div", "meta");
+    meta.append(pickBox(comment), el("bdi", "name", String(comment.name ?? "")), " · ",
+      el("bdi", "thread", String(comment.thread ?? "")));
+    li.append(meta);
+    const body = el("div", "body", String(comment.body_text ?? ""));
+    body.dir = "auto";
+    li.append(body);
+    li.addEventListener("click", () => { state.current = comment.id; markCurrent(false); });
+    return li;
+  }
+
+  function renderItem(comment) {
+    const li = el("li", "item");
+    li.comment = comment;
+    li.dataset.id = comment.id;
+    li.tabIndex = -1;
+    if (comment.flags.length) li.classList.add("flagged");
+    const meta = el("div", "meta");
+    const box = pickBox(comment);
     const name = el("bdi", "name", comment.name);
     name.dir = comment.name_dir;
     const email = el("span", "email", comment.email);
@@ -242,25 +282,18 @@
     return li;
   }
 
-  // Wraps each occurrence of a flagged term in <mark>, text nodes only.
+  // Wraps the first occurrence of a flagged term in each text node in <mark>, text nodes only.
+  // findHighlight (highlight.js) gives offsets into the node's own text.
   function highlight(root, terms) {
     if (!terms.length) return;
-    const lowered = terms.map((term) => term.toLocaleLowerCase());
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     const nodes = [];
     while (walker.nextNode()) nodes.push(walker.currentNode);
     for (const node of nodes) {
-      const text = node.data;
-      const lower = text.toLocaleLowerCase();
-      let at = -1;
-      let term = "";
-      for (const candidate of lowered) {
-        const found = lower.indexOf(candidate);
-        if (found >= 0 && (at < 0 || found < at)) { at = found; term = candidate; }
-      }
-      if (at < 0) continue;
-      const match = node.splitText(at);
-      match.splitText(term.length);
+      const range = findHighlight(node.data, terms);
+      if (range === null) continue;
+      const match = node.splitText(range.start);
+      match.splitText(range.end - range.start);
       const mark = el("mark", "", match.data);
       match.replaceWith(mark);
     }

@@ -230,13 +230,13 @@ async def status_of(conn: Connection, site_id: int, comment_id: int) -> Status |
     return None if value is None else Status(value)
 
 
-async def pending_counts(conn: Connection) -> list[tuple[str, int]]:
-    rows = await conn.fetch(
-        """SELECT s.slug, count(c.id) AS pending
-             FROM sites s LEFT JOIN comments c ON c.site_id = s.id AND c.status = 'pending'
-            GROUP BY s.slug"""
+async def pending_count(conn: Connection, cap: int) -> int:
+    """Pending comments of every site, counted only up to `cap` (one bounded index scan)."""
+    value = await conn.fetchval(
+        """SELECT count(*) FROM (SELECT 1 FROM comments WHERE status = 'pending' LIMIT $1) p""",
+        cap,
     )
-    return [(r["slug"], r["pending"]) for r in rows]
+    return int(value)
 
 
 async def status_counts(conn: Connection, site_id: int, cap: int) -> dict[Status, int]:

@@ -24,7 +24,8 @@ async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict
                       (site_id, endpoint_id, msg_id, event_type, body, next_attempt_at)
                SELECT $1, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $2, $3, now()
                  FROM webhook_endpoints e
-                WHERE e.site_id = $1 AND e.deleted_at IS NULL AND $2 = ANY (e.events)
+                WHERE e.site_id = $1 AND e.deleted_at IS NULL AND e.disabled_at IS NULL
+                  AND $2 = ANY (e.events)
                RETURNING 1)
            SELECT n, CASE WHEN n > 0 THEN pg_notify($4, '') END AS woken
              FROM (SELECT count(*) AS n FROM queued) counted""",

@@ -3,7 +3,7 @@ LOCKED + lease) and the batched recording of results."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +20,9 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-ENDPOINT_COLUMNS = "site_id, id, url, events, description, secret, created_at"
+ENDPOINT_COLUMNS = (
+    "site_id, id, url, events, description, secret, created_at, disabled_at, disabled_reason"
+)
 _DELIVERY_FIELDS = (
     "site_id",
     "id",
@@ -47,6 +49,8 @@ class Endpoint:
     description: str | None
     created_at: datetime
     secret: str = field(repr=False)
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,7 @@ class Result:
 
     site_id: int
     id: int
+    endpoint_id: int
     attempt: int
     status: DeliveryStatus
     delay: float | None
@@ -103,6 +108,11 @@ class Result:
     status_code: int | None
     error: str | None
     duration_ms: float
+
+    @property
+    def gone(self) -> bool:
+        """The receiver answered 410 Gone: its endpoint is to be disabled."""
+        return self.status_code == 410
 
 
 def _endpoint(row: Any) -> Endpoint:
@@ -114,6 +124,8 @@ def _endpoint(row: Any) -> Endpoint:
         description=row["description"],
         created_at=row["created_at"],
         secret=row["secret"],
+        disabled_at=row["disabled_at"],
+        disabled_reason=row["disabled_reason"],
     )
 
 
@@ -156,7 +168,7 @@ async def live_endpoints(conn: Connection, site_id: int) -> list[Endpoint]:
     rows = await conn.fetch(
         f"""SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints
              WHERE site_id = $1 AND deleted_at IS NULL
-             ORDER BY id""",
+             ORDER BY created_at, id""",
         site_id,
     )
     return [_endpoint(row) for row in rows]
@@ -183,6 +195,42 @@ async def delete_endpoint(conn: Connection, site_id: int, endpoint_id: int) -> b
     )
     if deleted is None:
         return False
+    await _cancel_pending(conn, site_id, endpoint_id)
+    return True
+
+
+async def disable_endpoint(
+    conn: Connection, site_id: int, endpoint_id: int, reason: str
+) -> Endpoint | None:
+    """Disable a live, enabled endpoint and cancel its pending deliveries (as deleting does);
+    None if it was already disabled or deleted. Expects a transaction."""
+    row = await conn.fetchrow(
+        f"""UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = $3
+             WHERE site_id = $1 AND id = $2 AND deleted_at IS NULL AND disabled_at IS NULL
+         RETURNING {ENDPOINT_COLUMNS}""",
+        site_id,
+        endpoint_id,
+        reason,
+    )
+    if row is None:
+        return None
+    await _cancel_pending(conn, site_id, endpoint_id)
+    return _endpoint(row)
+
+
+async def enable_endpoint(conn: Connection, site_id: int, endpoint_id: int) -> Endpoint | None:
+    """Enable a live endpoint again (a no-op if it is enabled); None if there is none."""
+    row = await conn.fetchrow(
+        f"""UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL
+             WHERE site_id = $1 AND id = $2 AND deleted_at IS NULL
+         RETURNING {ENDPOINT_COLUMNS}""",
+        site_id,
+        endpoint_id,
+    )
+    return None if row is None else _endpoint(row)
+
+
+async def _cancel_pending(conn: Connection, site_id: int, endpoint_id: int) -> None:
     # A dispatcher still sending one of these records its result with `status = 'pending'` as
     # a guard, so a cancelled delivery stays cancelled.
     await conn.execute(
@@ -193,7 +241,6 @@ async def delete_endpoint(conn: Connection, site_id: int, endpoint_id: int) -> b
         site_id,
         endpoint_id,
     )
-    return True
 
 
 async def rotate_secret(
@@ -223,21 +270,23 @@ async def delivery_page(
     site_id: int,
     endpoint_id: int,
     status: DeliveryStatus | None,
-    before_id: int | None,
+    before: tuple[datetime, int] | None,
     limit: int,
 ) -> list[Delivery]:
-    """Newest first, keyset on id, each with its attempts."""
+    """Newest first, keyset on (created_at, id) (ids are opaque, not in time order), each with
+    its attempts."""
     rows = await conn.fetch(
         f"""SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
              WHERE site_id = $1 AND endpoint_id = $2
                AND ($3::text IS NULL OR status = $3)
-               AND ($4::bigint IS NULL OR id < $4)
-             ORDER BY id DESC
-             LIMIT $5""",
+               AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::bigint))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $6""",
         site_id,
         endpoint_id,
         None if status is None else status.value,
-        before_id,
+        None if before is None else before[0],
+        None if before is None else before[1],
         limit,
     )
     attempts = await _attempts_of(conn, site_id, [row["id"] for row in rows])
@@ -278,7 +327,7 @@ async def _attempts_of(
 
 async def retry_failed(conn: Connection, site_id: int, delivery_id: int) -> Delivery | None:
     """A failed delivery of a live endpoint becomes pending, due now, with one more attempt
-    allowed; None if the delivery isn't failed (or its endpoint is deleted)."""
+    allowed; None if the delivery isn't failed (or its endpoint is deleted or disabled)."""
     row = await conn.fetchrow(
         f"""UPDATE webhook_deliveries d
                SET status = 'pending', next_attempt_at = now(), locked_until = NULL,
@@ -286,6 +335,7 @@ async def retry_failed(conn: Connection, site_id: int, delivery_id: int) -> Deli
               FROM webhook_endpoints e
              WHERE d.site_id = $1 AND d.id = $2 AND d.status = 'failed'
                AND e.site_id = d.site_id AND e.id = d.endpoint_id AND e.deleted_at IS NULL
+               AND e.disabled_at IS NULL
          RETURNING {D_DELIVERY_COLUMNS}""",
         site_id,
         delivery_id,
@@ -295,36 +345,50 @@ async def retry_failed(conn: Connection, site_id: int, delivery_id: int) -> Deli
 
 async def delivery_state(
     conn: Connection, site_id: int, delivery_id: int
-) -> tuple[DeliveryStatus, bool] | None:
-    """(status, whether its endpoint is live), or None if there is no such delivery."""
+) -> tuple[DeliveryStatus, str | None] | None:
+    """(status, why its endpoint takes nothing: "deleted", "disabled" or None), or None if
+    there is no such delivery."""
     row = await conn.fetchrow(
-        """SELECT d.status, e.deleted_at IS NULL AS live
+        """SELECT d.status,
+                  CASE WHEN e.deleted_at IS NOT NULL THEN 'deleted'
+                       WHEN e.disabled_at IS NOT NULL THEN 'disabled' END AS closed
              FROM webhook_deliveries d
              JOIN webhook_endpoints e ON e.site_id = d.site_id AND e.id = d.endpoint_id
             WHERE d.site_id = $1 AND d.id = $2""",
         site_id,
         delivery_id,
     )
-    return None if row is None else (DeliveryStatus(row["status"]), row["live"])
+    return None if row is None else (DeliveryStatus(row["status"]), row["closed"])
 
 
 # The dispatcher ------------------------------------------------------------------------------
 
-# The inner SELECT locks the rows it picks and skips rows another dispatcher has locked; the
-# UPDATE then leases them and counts the attempt, in one statement and one short transaction.
-# `attempts` after the increment is the attempt number and the claim's fencing token.
+# Fair claims: for each live, enabled endpoint, its oldest due deliveries, at most as many as
+# the endpoint has room for in this dispatcher ($6 minus what it already sends there, given as
+# arrays $3-$5), each row locked with SKIP LOCKED (rows another dispatcher holds are passed
+# over); then the oldest of all those, up to $1. The UPDATE leases them and counts the attempt,
+# in one statement and one short transaction: `attempts` after the increment is the attempt
+# number and the claim's fencing token. One index probe per endpoint
+# (webhook_deliveries_endpoint_due), so a receiver's backlog costs nothing to the others.
 CLAIM_DUE = """
 UPDATE webhook_deliveries d
    SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
-  FROM (SELECT dd.site_id, dd.id
-          FROM webhook_deliveries dd
-          JOIN webhook_endpoints de
-            ON de.site_id = dd.site_id AND de.id = dd.endpoint_id AND de.deleted_at IS NULL
-         WHERE dd.status = 'pending' AND dd.next_attempt_at <= now()
-           AND (dd.locked_until IS NULL OR dd.locked_until < now())
-         ORDER BY dd.next_attempt_at
-         LIMIT $1
-           FOR UPDATE OF dd SKIP LOCKED) due,
+  FROM (SELECT c.site_id, c.id
+          FROM webhook_endpoints de
+          LEFT JOIN unnest($3::bigint[], $4::bigint[], $5::integer[]) AS b(site_id, id, n)
+            ON b.site_id = de.site_id AND b.id = de.id
+         CROSS JOIN LATERAL (
+               SELECT dd.site_id, dd.id, dd.next_attempt_at
+                 FROM webhook_deliveries dd
+                WHERE dd.site_id = de.site_id AND dd.endpoint_id = de.id
+                  AND dd.status = 'pending' AND dd.next_attempt_at <= now()
+                  AND (dd.locked_until IS NULL OR dd.locked_until < now())
+                ORDER BY dd.next_attempt_at
+                LIMIT greatest($6 - coalesce(b.n, 0), 0)
+                  FOR UPDATE OF dd SKIP LOCKED) c
+         WHERE de.deleted_at IS NULL AND de.disabled_at IS NULL
+         ORDER BY c.next_attempt_at
+         LIMIT $1) due,
        webhook_endpoints e
  WHERE d.site_id = due.site_id AND d.id = due.id
    AND e.site_id = d.site_id AND e.id = d.endpoint_id
@@ -334,8 +398,27 @@ RETURNING d.site_id, d.id, d.endpoint_id, d.msg_id, d.body, d.attempts, d.attemp
 """
 
 
-async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[Claim]:
-    rows = await conn.fetch(CLAIM_DUE, limit, lease_seconds)
+async def claim_due(
+    conn: Connection,
+    limit: int,
+    lease_seconds: float,
+    *,
+    per_endpoint: int | None = None,
+    busy: Mapping[tuple[int, int], int] | None = None,
+) -> list[Claim]:
+    """Up to `limit` due deliveries, at most `per_endpoint` (default: no cap beyond `limit`)
+    per endpoint counting the attempts `busy` says are already in flight there
+    ((site_id, endpoint_id) → count)."""
+    busy = busy or {}
+    rows = await conn.fetch(
+        CLAIM_DUE,
+        limit,
+        lease_seconds,
+        [key[0] for key in busy],
+        [key[1] for key in busy],
+        list(busy.values()),
+        limit if per_endpoint is None else per_endpoint,
+    )
     return [
         Claim(
             site_id=row["site_id"],

@@ -26,7 +26,7 @@ from ..metrics import METRICS, Metrics
 from ..store import webhooks
 from ..store.outbox import NOTIFY_CHANNEL
 from ..store.webhooks import Claim, DeliveryStatus, Result
-from . import signing, ssrf
+from . import registry, signing, ssrf
 
 log = structlog.get_logger("moderation.webhooks")
 
@@ -43,6 +43,8 @@ RECORD_TRIES = 3
 LISTEN_TIMEOUT = 5.0
 # Statuses whose Retry-After replaces the scheduled delay (Standard Webhooks: throttling).
 THROTTLED = frozenset({429, 503})
+# The receiver says it is gone for good: the delivery fails and the endpoint is disabled.
+GONE = 410
 DATABASE_ERRORS = (*DATABASE_UNAVAILABLE, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -73,13 +75,15 @@ def next_state(
 ) -> tuple[DeliveryStatus, float | None]:
     """What a delivery becomes after attempt number `attempt`: (status, delay before the next).
 
-    Any 2xx succeeds. Otherwise attempt k is followed by schedule[k-1] (scaled by a random factor
-    in [1 - jitter, 1 + jitter]) until the attempts are used up: len(schedule) + 1, or
-    `attempts_allowed` after a manual retry. A Retry-After on 429/503 replaces the delay, capped
-    at the schedule's longest step.
+    Any 2xx succeeds; 410 Gone fails at once. Otherwise attempt k is followed by schedule[k-1]
+    (scaled by a random factor in [1 - jitter, 1 + jitter]) until the attempts are used up:
+    len(schedule) + 1, or `attempts_allowed` after a manual retry. A Retry-After on 429/503
+    replaces the delay, capped at the schedule's longest step.
     """
     if status_code is not None and 200 <= status_code < 300:
         return DeliveryStatus.SUCCEEDED, None
+    if status_code == GONE:
+        return DeliveryStatus.FAILED, None
     allowed = attempts_allowed if attempts_allowed is not None else len(schedule) + 1
     if attempt >= allowed or not schedule:
         return DeliveryStatus.FAILED, None
@@ -96,9 +100,11 @@ def _describe(exc: BaseException) -> str:
 
 
 class Dispatcher:
-    """Keeps up to `concurrency` deliveries in flight: one loop claims (woken by NOTIFY, a poll,
-    the next due time, or free room), each claim is sent by its own task, and a recorder writes
-    finished attempts in batches. Never holds a transaction across a request."""
+    """Keeps up to `concurrency` deliveries in flight, at most `webhook_endpoint_concurrency` of
+    them to any one endpoint (a receiver that never answers holds only its own share): one loop
+    claims (woken by NOTIFY, a poll, the next due time, or free room), each claim is sent by its
+    own task, and a recorder writes finished attempts in batches. Never holds a transaction
+    across a request."""
 
     def __init__(
         self,
@@ -113,6 +119,10 @@ class Dispatcher:
         self._settings = settings
         self._metrics = metrics
         self._capacity = max(1, concurrency or settings.webhook_concurrency)
+        self._per_endpoint = max(1, min(self._capacity, settings.webhook_endpoint_concurrency))
+        self._endpoint_refill = max(1, self._per_endpoint // 4)
+        # (site_id, endpoint_id) → attempts in flight there.
+        self._endpoint_load: dict[tuple[int, int], int] = {}
         # Claim again once this much room is free, so claims come in batches, not one by one.
         self._refill = max(1, min(self._capacity, CLAIM_BATCH) // 4)
         self._rng = rng or random.Random()
@@ -176,7 +186,13 @@ class Dispatcher:
         next_due: float | None = None
         try:
             async with self._connection() as conn:
-                claims = await webhooks.claim_due(conn, limit, self._settings.webhook_lease)
+                claims = await webhooks.claim_due(
+                    conn,
+                    limit,
+                    self._settings.webhook_lease,
+                    per_endpoint=self._per_endpoint,
+                    busy=self._endpoint_load,
+                )
                 if len(claims) < limit:
                     next_due = await webhooks.seconds_until_next_due(conn)
         except DATABASE_ERRORS as exc:
@@ -188,6 +204,8 @@ class Dispatcher:
         for claim in claims:
             task = asyncio.create_task(self._deliver(claim), name=f"webhook-delivery-{claim.id}")
             self._in_flight[task] = claim
+            key = (claim.site_id, claim.endpoint_id)
+            self._endpoint_load[key] = self._endpoint_load.get(key, 0) + 1
             task.add_done_callback(self._sent)
         self._backlog = len(claims) == limit
         if self._backlog:
@@ -197,7 +215,16 @@ class Dispatcher:
         return min(POLL_INTERVAL, max(next_due, MIN_SLEEP))
 
     def _sent(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
+        claim = self._in_flight.pop(task, None)
+        if claim is not None:
+            key = (claim.site_id, claim.endpoint_id)
+            load = self._endpoint_load.get(key, 0) - 1
+            if load > 0:
+                self._endpoint_load[key] = load
+            else:
+                self._endpoint_load.pop(key, None)
+            if load == self._per_endpoint - self._endpoint_refill:
+                self._wake.set()  # that endpoint has room again; its due ones may be waiting
         if self._backlog and self._capacity - len(self._in_flight) >= self._refill:
             self._wake.set()
 
@@ -248,6 +275,7 @@ class Dispatcher:
         result = Result(
             site_id=claim.site_id,
             id=claim.id,
+            endpoint_id=claim.endpoint_id,
             attempt=claim.attempt,
             status=status,
             delay=delay,
@@ -306,8 +334,19 @@ class Dispatcher:
         else:
             # Their leases expire and they are sent again: at-least-once, never lost.
             log.error("webhook_results_unrecorded", deliveries=len(batch))
+        for endpoint in dict.fromkeys((r.site_id, r.endpoint_id) for r in batch if r.gone):
+            await self._disable_gone(*endpoint)
         if any(r.status == DeliveryStatus.PENDING for r in batch):
             self._wake.set()  # a retry may be due sooner than the next poll
+
+    async def _disable_gone(self, site_id: int, endpoint_id: int) -> None:
+        try:
+            endpoint = await registry.disable_gone(self._pool, site_id, endpoint_id)
+        except Exception as exc:  # the next 410 from that receiver tries again
+            log.warning("webhook_disable_failed", endpoint_id=endpoint_id, error=_describe(exc))
+            return
+        if endpoint is not None:
+            log.info("webhook_endpoint_disabled", endpoint_id=endpoint_id, reason="gone")
 
     async def _drain(self) -> None:
         if not self._in_flight:

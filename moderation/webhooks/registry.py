@@ -4,17 +4,21 @@ deliveries and retry a failed one. Callable from HTTP handlers and the CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from ..domain import Actor
 from ..errors import Conflict, Invalid, NotFound
+from ..events import Event, envelope
 from ..pagination import Cursor, encode_cursor
-from ..store import webhooks
+from ..store import outbox, webhooks
 from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
+from ..views import iso
 from . import signing, ssrf
 
 # After a rotation the old secret keeps signing beside the new one, so receivers can switch.
+GONE = "gone"
 ROTATION_GRACE_SECONDS = 24 * 60 * 60
 
 
@@ -74,6 +78,42 @@ async def rotate_secret(pool: asyncpg.Pool, actor: Actor, endpoint_id: int) -> E
     return endpoint
 
 
+async def enable_endpoint(pool: asyncpg.Pool, actor: Actor, endpoint_id: int) -> Endpoint:
+    """Take deliveries again after the endpoint was disabled. Raises NotFound."""
+    async with pool.acquire() as conn:
+        endpoint = await webhooks.enable_endpoint(conn, actor.site_id, endpoint_id)
+    if endpoint is None:
+        raise NotFound("no such webhook endpoint")
+    return endpoint
+
+
+async def disable_gone(pool: asyncpg.Pool, site_id: int, endpoint_id: int) -> Endpoint | None:
+    """The receiver answered 410 Gone: disable the endpoint, cancel its pending deliveries and
+    tell the site's other endpoints (`endpoint.disabled`), in one transaction. None if it was
+    already disabled or deleted."""
+    async with pool.acquire() as conn, conn.transaction():
+        endpoint = await webhooks.disable_endpoint(conn, site_id, endpoint_id, GONE)
+        if endpoint is not None:
+            await outbox.enqueue(
+                conn,
+                site_id,
+                Event.ENDPOINT_DISABLED.value,
+                envelope(Event.ENDPOINT_DISABLED, disabled_view(endpoint)),
+            )
+    return endpoint
+
+
+def disabled_view(endpoint: Endpoint) -> dict[str, Any]:
+    """The endpoint as the `endpoint.disabled` event shows it (never the secret)."""
+    return {
+        "id": str(endpoint.id),
+        "url": endpoint.url,
+        "enabled": False,
+        "disabled_reason": endpoint.disabled_reason,
+        "disabled_at": iso(endpoint.disabled_at),
+    }
+
+
 async def delivery_page(
     pool: asyncpg.Pool,
     actor: Actor,
@@ -91,7 +131,7 @@ async def delivery_page(
             actor.site_id,
             endpoint_id,
             status,
-            None if after is None else after.id,
+            None if after is None else (after.at, after.id),
             limit + 1,
         )
     items = rows[:limit]
@@ -111,9 +151,9 @@ async def retry_delivery(pool: asyncpg.Pool, actor: Actor, delivery_id: int) -> 
             state = await webhooks.delivery_state(conn, actor.site_id, delivery_id)
             if state is None:
                 raise NotFound("no such delivery")
-            status, endpoint_live = state
-            if not endpoint_live:
-                raise NotRetryable("the delivery's webhook endpoint was deleted")
+            status, closed = state
+            if closed is not None:
+                raise NotRetryable(f"the delivery's webhook endpoint is {closed}")
             raise NotRetryable(
                 f"only a failed delivery can be retried; this one is {status.value}",
                 current_status=status.value,

@@ -313,7 +313,7 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
     )
     assert same_64.status == 429
     rows = await behind_proxy.app[POOL].fetch(
-        "SELECT host(client_ip) AS ip FROM comments ORDER BY id"
+        "SELECT host(client_ip) AS ip FROM comments ORDER BY created_at, id"
     )
     assert [r["ip"] for r in rows] == ["198.51.100.1", "198.51.100.2", "2001:db8:1:1::1"]
 

@@ -207,7 +207,9 @@ async def test_expected_status_takes_down_and_restores_with_audit_and_webhook_ev
     detail = await (await client.get(f"/v1/comments/{comment['id']}", headers=site.auth())).json()
     steps = [(h["from_status"], h["to_status"]) for h in detail["history"]]
     assert steps == [("pending", "approved"), ("approved", "rejected"), ("rejected", "approved")]
-    events = await client.app[POOL].fetch("SELECT event_type FROM webhook_deliveries ORDER BY id")
+    events = await client.app[POOL].fetch(
+        "SELECT event_type FROM webhook_deliveries ORDER BY created_at, id"
+    )
     assert [e["event_type"] for e in events] == [
         "comment.created",
         "comment.approved",

@@ -49,7 +49,7 @@ async def test_metrics_count_requests_by_route_and_comments_by_outcome(
         'moderation_comments_decided_total{actor="token",site="daily",status="approved"} 1.0'
         in text
     )
-    assert 'moderation_pending_comments{site="daily"} 1.0' in text
+    assert "moderation_pending_comments 1.0" in text
     assert "moderation_http_request_duration_seconds_bucket" in text
     assert "@" not in text
 
@@ -104,5 +104,5 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers_by_itself(
         await asyncio.sleep(0.1)
     assert response.status == 202
     assert (await client.get("/readyz")).status == 200
-    bodies = await client.app[POOL].fetch("SELECT body_text FROM comments ORDER BY id")
+    bodies = await client.app[POOL].fetch("SELECT body_text FROM comments ORDER BY created_at, id")
     assert [r["body_text"] for r in bodies] == ["قبل الانقطاع", "بعد العودة"]

@@ -183,7 +183,9 @@ async def test_the_same_author_gets_the_same_fingerprint_and_sites_get_different
     await post_comment(client, site, email="omar@example.com")
     await post_comment(client, site, email="OMAR@Example.com", body="مرة أخرى")
     await post_comment(client, other_site, email="omar@example.com", body="موقع آخر")
-    rows = await client.app[POOL].fetch("SELECT site_id, email_hash FROM comments ORDER BY id")
+    rows = await client.app[POOL].fetch(
+        "SELECT site_id, email_hash FROM comments ORDER BY created_at, id"
+    )
     assert rows[0]["email_hash"] == rows[1]["email_hash"]
     assert rows[0]["email_hash"] != rows[2]["email_hash"]
 

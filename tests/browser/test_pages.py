@@ -317,3 +317,60 @@ async def test_the_form_without_javascript_comes_back_to_the_article(
         live.url("/v1/sites/demo/queue"), headers={"Authorization": f"Bearer {live.moderator}"}
     )
     assert [i["name"] for i in (await queue.json())["items"]] == ["نادر"]
+
+
+async def test_a_comment_whose_lowercase_is_longer_neither_blanks_the_queue_nor_stops_polling(
+    browser: Any, live: Live
+) -> None:
+    poster = await (await browser.new_context()).new_page()
+    # "admin" is a reserved name: the flag's term is highlighted in the body, after ten
+    # characters that each lowercase to two ("İ" → "i̇").
+    hostile = await post_via_api(
+        live, poster, name="admin", body="İİİİİİİİİİ admin", email="i@example.com"
+    )
+    calm = await post_via_api(live, poster, body="تعليق هادئ عن الحديقة", email="c@example.com")
+    console = await signed_in_console(browser, live)
+    item = console.locator(f'{ITEM}[data-id="{hostile["id"]}"]')
+    await item.wait_for()
+    assert await item.locator("mark").inner_text() == "admin"
+    assert await item.locator(".body").inner_text() == "İİİİİİİİİİ admin"
+    await console.locator(f'{ITEM}[data-id="{calm["id"]}"]').wait_for()
+    assert await console.locator("#empty").is_hidden()
+    # The queue keeps polling: a comment posted now shows without a reload.
+    later = await post_via_api(
+        live, poster, body="Posted after the console opened", email="l@x.org"
+    )
+    await console.locator(f'{ITEM}[data-id="{later["id"]}"]').wait_for(timeout=12_000)
+
+
+async def test_an_item_that_cannot_be_rendered_shows_as_plain_text_and_polling_goes_on(
+    browser: Any, live: Live
+) -> None:
+    poster = await (await browser.new_context()).new_page()
+    broken = await post_via_api(live, poster, body="<b>نص</b> يُعرض نصًا عاديًا", email="b@x.org")
+    calm = await post_via_api(live, poster, body="A calm comment", email="c@x.org")
+    console = await (await browser.new_context()).new_page()
+
+    async def break_one_item(route: Any) -> None:
+        # Whatever the renderer may trip over one day, here: flags that are not a list.
+        response = await route.fetch()
+        data = await response.json()
+        for comment in data["items"]:
+            if comment["id"] == broken["id"]:
+                comment["flags"] = None
+        await route.fulfill(response=response, json=data)
+
+    await console.route("**/queue/claim", break_one_item)
+    await console.goto(live.url("/demo/sign-in"))
+    plain = console.locator(f'{ITEM}.plain[data-id="{broken["id"]}"]')
+    await plain.wait_for()
+    assert await plain.locator(".body").inner_text() == "<b>نص</b> يُعرض نصًا عاديًا"
+    assert await plain.locator("b").count() == 0
+    await plain.locator(".pick").check()  # still selectable, and decidable
+    await console.locator("#bulk-approve").click()
+    await plain.wait_for(state="detached")
+    await console.locator(f'{ITEM}[data-id="{calm["id"]}"]').wait_for()
+    later = await post_via_api(
+        live, poster, body="Posted after the console opened", email="l@x.org"
+    )
+    await console.locator(f'{ITEM}[data-id="{later["id"]}"]').wait_for(timeout=12_000)

@@ -164,7 +164,7 @@ async def deliveries(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT id, endpoint_id, msg_id, event_type, body, status, attempts, attempts_allowed,
                   next_attempt_at, locked_until, completed_at
-             FROM webhook_deliveries ORDER BY id"""
+             FROM webhook_deliveries ORDER BY created_at, id"""
     )
 
 

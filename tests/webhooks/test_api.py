@@ -22,7 +22,7 @@ from tests.webhooks.conftest import (
     settled,
 )
 
-ALL = ["comment.created", "comment.approved", "comment.rejected"]
+ALL = ["comment.created", "comment.approved", "comment.rejected", "endpoint.disabled"]
 
 
 def hooks(site: SiteFixture) -> str:
@@ -33,7 +33,18 @@ async def test_registering_shows_the_secret_once_and_listing_never_does(
     client: TestClient, site: SiteFixture, receiver: Receiver
 ) -> None:
     created = await register(client, site, receiver.url, description="غرفة الأخبار")
-    assert set(created) == {"id", "url", "events", "description", "secret", "created_at"}
+    assert set(created) == {
+        "id",
+        "url",
+        "events",
+        "description",
+        "secret",
+        "created_at",
+        "enabled",
+        "disabled_reason",
+        "disabled_at",
+    }
+    assert created["enabled"] is True and created["disabled_reason"] is None
     assert created["id"].isdigit() and created["url"] == receiver.url
     assert created["events"] == ALL and created["description"] == "غرفة الأخبار"
     assert created["secret"].startswith("whsec_")
@@ -250,7 +261,9 @@ async def test_the_deliveries_log_shows_attempts_and_pages_newest_first(
     ).json()
     assert rest["next_cursor"] is None
     items = first["items"] + rest["items"]
-    assert [int(i["id"]) for i in items] == sorted((int(i["id"]) for i in items), reverse=True)
+    # Newest first (ids are opaque: time order is created_at's, ties broken by id).
+    order = [(i["created_at"], int(i["id"])) for i in items]
+    assert order == sorted(order, reverse=True)
     assert len(items) == 3 and all(i["status"] == "succeeded" for i in items)
     assert {i["event"] for i in items} == {"comment.created"}
     assert len({i["webhook_id"] for i in items}) == 3

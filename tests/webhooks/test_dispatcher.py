@@ -425,6 +425,7 @@ async def test_a_stale_dispatcher_cannot_overwrite_a_newer_claim(
         late = store.Result(
             site_id=stale.site_id,
             id=stale.id,
+            endpoint_id=stale.endpoint_id,
             attempt=stale.attempt,
             status=DeliveryStatus.SUCCEEDED,
             delay=None,
