@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE, ServiceUnavailable
 from ..metrics import METRICS
-from ..store import comments, webhooks
+from ..store import comments, mail, webhooks
 
 routes = web.RouteTableDef()
 READY_TIMEOUT = 2.0
@@ -40,6 +40,7 @@ async def metrics(request: web.Request) -> web.Response:
             for slug, pending in await comments.pending_counts(conn):
                 registry.pending.labels(slug).set(pending)
             registry.webhook_oldest_due.set(await webhooks.oldest_due_age(conn))
+            registry.mail_queued.set(await mail.queued_count(conn))
     except DATABASE_UNAVAILABLE:
         pass  # the rest of the metrics are still worth scraping
     return web.Response(
