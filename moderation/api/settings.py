@@ -18,7 +18,7 @@ from ..domain import Language, Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
 from ..ratelimit import REFUSALS
 from ..schemas import one_of, parse_email, read_payload
-from ..text.hygiene import InvalidText, clean_line
+from ..text.hygiene import InvalidText, clean_line, clean_name
 from .common import json_response
 
 routes = web.RouteTableDef()
@@ -84,7 +84,7 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _sender_name(value: Any) -> str:
     try:
-        name = clean_line(value) if isinstance(value, str) else ""
+        name = clean_name(value) if isinstance(value, str) else ""
     except InvalidText:
         name = ""
     if not name or len(name) > MAX_SENDER_NAME:

@@ -80,9 +80,7 @@ class MailServer:
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         self.arrived.append(
-            Arrived(
-                str(envelope.mail_from), tuple(envelope.rcpt_tos), content, time.monotonic()
-            )
+            Arrived(str(envelope.mail_from), tuple(envelope.rcpt_tos), content, time.monotonic())
         )
         return "250 Message accepted for delivery"
 

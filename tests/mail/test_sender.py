@@ -200,9 +200,7 @@ async def test_mails_wait_while_the_relay_is_down_and_go_out_when_it_returns(
     finally:
         await down.stop()
     assert {r["status"] for r in rows} == {"sent"}
-    assert sorted(a.recipients[0] for a in arrived) == [
-        f"reader{n}@example.com" for n in range(3)
-    ]
+    assert sorted(a.recipients[0] for a in arrived) == [f"reader{n}@example.com" for n in range(3)]
 
 
 async def test_two_senders_on_one_database_never_send_a_mail_twice(
