@@ -154,6 +154,12 @@ class Settings:
         if mail_from and not _plain_address(mail_from):
             raise ConfigError("MODERATION_MAIL_FROM must be a plain address like news@example.com")
         smtp_timeout = _seconds(env, "MODERATION_SMTP_TIMEOUT", 30.0)
+        mail_lease = _seconds(env, "MODERATION_MAIL_LEASE_SECONDS", 300.0)
+        if mail_lease <= smtp_timeout:
+            # A shorter lease would let a second sender send while the first still waits.
+            raise ConfigError(
+                "MODERATION_MAIL_LEASE_SECONDS must be longer than MODERATION_SMTP_TIMEOUT"
+            )
         mail_connections = _int(env, "MODERATION_MAIL_CONNECTIONS", 4)
         if mail_connections < 1:
             raise ConfigError("MODERATION_MAIL_CONNECTIONS must be at least 1")
@@ -186,6 +192,7 @@ class Settings:
             not in {"0", "false", "no", "off"},
             mail_connections=mail_connections,
             smtp_timeout=smtp_timeout,
+            mail_lease=mail_lease,
             mail_retry_schedule=_seconds_list(
                 env, "MODERATION_MAIL_RETRY_SCHEDULE", DEFAULT_MAIL_RETRY_SCHEDULE
             ),

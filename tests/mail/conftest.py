@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from moderation.config import SETTINGS, Settings
 from moderation.db import POOL
@@ -58,12 +58,15 @@ class MailServer:
         self.arrived: list[Arrived] = []
         self.rcpt_replies: deque[str] = deque()
         self.rcpt_seen = 0
+        # Seconds to sit on a message's DATA before answering; such a message isn't recorded.
+        self.data_delays: deque[float] = deque()
+        self.logins: list[tuple[bytes, bytes]] = []
         self._server: asyncio.Server | None = None
 
     def script(self, *replies: str) -> None:
         self.rcpt_replies.extend(replies)
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names)
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
         self.rcpt_seen += 1
@@ -74,9 +77,18 @@ class MailServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        """AUTH is offered (without TLS: loopback only) and any login is accepted and kept."""
+        assert isinstance(data, LoginPassword)
+        self.logins.append((data.login, data.password))
+        return AuthResult(success=True)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_delays:
+            await asyncio.sleep(self.data_delays.popleft())
+            return "451 4.3.0 Too slow"
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         self.arrived.append(
@@ -87,7 +99,14 @@ class MailServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="mx.test", enable_SMTPUTF8=True, loop=loop),
+            lambda: SMTP(
+                self,
+                hostname="mx.test",
+                enable_SMTPUTF8=True,
+                authenticator=self.authenticate,
+                auth_require_tls=False,
+                loop=loop,
+            ),
             "127.0.0.1",
             self.port,
         )
