@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ..db import POOL
 from ..errors import NotFound
+from ..mail.transport import with_recipient
 from ..store import mail
 from .console import PAGE_HEADERS
 
@@ -139,5 +140,5 @@ async def mail_text(request: web.Request) -> web.Response:
 async def mail_raw(request: web.Request) -> web.Response:
     found = await _mail(request)
     # As it is sent: the stored message with its To: header.
-    raw = f"To: {found.recipient}\r\n".encode() + found.message
+    raw = with_recipient(found.message, found.recipient)
     return web.Response(body=raw, content_type="text/plain", charset="utf-8", headers=PAGE_HEADERS)

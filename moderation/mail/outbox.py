@@ -3,14 +3,13 @@ transaction. The one function the use cases that send mail call."""
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-
 from ..config import Settings
 from ..domain import Site
 from ..identity import email_fingerprint
 from ..store import Connection
 from ..store.mail import Queued, enqueue_mail
 from .compose import Context, Sender, compose
+from .transport import check_recipient
 
 
 def sender_of(settings: Settings, site: Site) -> Sender:
@@ -44,7 +43,7 @@ async def queue_mail(
         unsubscribe_url=unsubscribe_url,
     )
     # Checked here, where the caller can still refuse, not first at sending.
-    Address(addr_spec=recipient)
+    check_recipient(recipient)
     return await enqueue_mail(
         conn,
         site_id=site.id,

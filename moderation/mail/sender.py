@@ -158,6 +158,8 @@ class MailSender:
                             self._settings.mail_from,
                             claim.recipient,
                         )
+                    except ValueError as exc:
+                        attempted = Attempted(Outcome.FAILED, None, describe(str(exc)))
                     except Exception as exc:  # one mail's bug must not stop the others
                         log.exception("mail_attempt_crashed", mail_id=claim.id)
                         attempted = Attempted(Outcome.TEMPORARY, None, type(exc).__name__)

@@ -9,9 +9,6 @@ import enum
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import SMTP
 from typing import Protocol
 
 import aiosmtplib
@@ -38,12 +35,23 @@ class Attempted:
     error: str | None = None
 
 
-def with_recipient(raw: bytes, recipient: str) -> EmailMessage:
-    """The stored message (which never holds the address) with its `To:` header."""
-    message = message_from_bytes(raw, _class=EmailMessage, policy=SMTP)
-    assert isinstance(message, EmailMessage)
-    message["To"] = recipient
-    return message
+def check_recipient(recipient: str) -> None:
+    """One address fit for an envelope and a `To:` line; raises ValueError otherwise."""
+    local, at, domain = recipient.rpartition("@")
+    if not (local and at and domain) or not recipient.isprintable():
+        raise ValueError("not an address")
+    if any(c.isspace() or c in "<>,;" for c in recipient):
+        raise ValueError("not a single address")
+
+
+def with_recipient(raw: bytes, recipient: str) -> bytes:
+    """The stored message (which never holds the address) with its `To:` header in front.
+
+    Header order carries no meaning (RFC 5322 3.6), and the rest of the message is ASCII
+    already, so the composed bytes are sent as they are, not parsed and generated again. An
+    internationalized address goes as UTF-8 (RFC 6532), which needs SMTPUTF8 of the relay."""
+    check_recipient(recipient)
+    return b"To: " + recipient.encode() + b"\r\n" + raw
 
 
 def describe(text: str) -> str:
@@ -54,7 +62,7 @@ def describe(text: str) -> str:
 
 
 class Connection(Protocol):
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> Attempted: ...
+    async def send(self, message: bytes, sender: str, recipient: str) -> Attempted: ...
 
 
 class Transport(Protocol):
@@ -70,7 +78,7 @@ class KeepTransport:
 
 
 class _Keep:
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> Attempted:
+    async def send(self, message: bytes, sender: str, recipient: str) -> Attempted:
         return Attempted(Outcome.KEPT)
 
 
@@ -112,10 +120,11 @@ class _SmtpConnection:
         self._client = client
         return client
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> Attempted:
+    async def send(self, message: bytes, sender: str, recipient: str) -> Attempted:
+        options = [] if recipient.isascii() else ["SMTPUTF8"]
         try:
             client = await self._open()
-            await client.send_message(message, sender=sender, recipients=[recipient])
+            await client.sendmail(sender, [recipient], message, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             permanent = refused.code >= 500 and refused.code not in TEMPORARY_5XX

@@ -256,3 +256,14 @@ async def test_metrics_show_the_mails_waiting_in_the_outbox(
     text = await (await client.get("/metrics")).text()
     assert "moderation_mail_queued 2.0" in text
     assert "@example.com" not in text
+
+
+async def test_an_internationalized_address_is_sent_with_smtputf8(
+    client: TestClient, site: SiteFixture, smtp_server: MailServer
+) -> None:
+    await queue_test_mail(client, site.slug, "سارة@example.com")
+    [arrived] = await smtp_server.wait_for(1)
+    assert arrived.recipients == ("سارة@example.com",)
+    assert arrived.message["To"] == "سارة@example.com"
+    [row] = await settled(client.app[POOL], 1)
+    assert row["status"] == "sent"
