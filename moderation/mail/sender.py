@@ -75,7 +75,9 @@ def transport_for(settings: Settings) -> Transport | None:
     """The relay when one is configured; in development, keep mails; otherwise none (mails
     wait in the outbox until a relay is configured)."""
     if settings.smtp is not None:
-        return SmtpTransport(settings.smtp, settings.smtp_timeout)
+        # One mail may take a few commands' time, never so long that its lease runs out.
+        limit = min(4 * settings.smtp_timeout, settings.mail_lease / 2)
+        return SmtpTransport(settings.smtp, settings.smtp_timeout, limit)
     return KeepTransport() if settings.development else None
 
 
@@ -130,6 +132,9 @@ class MailSender:
         except DATABASE_ERRORS as exc:
             log.warning("mail_claim_failed", error=describe(f"{type(exc).__name__}: {exc}"))
             return ERROR_BACKOFF
+        except Exception:  # whatever it was, the sender must outlive it
+            log.exception("mail_claim_crashed")
+            return ERROR_BACKOFF
         if claims:
             results, unsent = await self._send(claims, stop)
             await self._finish(results, unsent)
@@ -144,11 +149,14 @@ class MailSender:
         slices = [claims[n::connections] for n in range(connections) if claims[n::connections]]
         results: list[Result] = []
         unsent: list[Claim] = []
+        # No mail is started after a third of the lease, and each takes at most half of it
+        # (transport_for), so the round is recorded before any of its leases runs out.
+        last_start = time.monotonic() + self._settings.mail_lease / 3
 
         async def send_slice(batch: list[Claim]) -> None:
             async with self._transport.connection() as smtp:
                 for position, claim in enumerate(batch):
-                    if stop.is_set():
+                    if stop.is_set() or time.monotonic() > last_start:
                         unsent.extend(batch[position:])
                         return
                     at, started = datetime.now(UTC), time.perf_counter()
@@ -210,6 +218,8 @@ class MailSender:
                 error=describe(f"{type(exc).__name__}: {exc}"),
                 mails=len(results),
             )
+        except Exception:
+            log.exception("mail_record_crashed", mails=len(results))
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
@@ -265,5 +275,9 @@ async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
     sender = MailSender(app[POOL], settings, transport, metrics=app[METRICS])
     task = asyncio.create_task(sender.run(stop), name="mail-sender")
     yield
-    stop.set()
-    await task
+    stop.set()  # each connection finishes the mail in hand; the rest is handed back
+    try:
+        await asyncio.wait_for(task, settings.shutdown_grace)
+    except TimeoutError:
+        # Cut off mid-send: those mails' leases expire and they are sent again.
+        log.warning("mail_sender_cut_off", grace=settings.shutdown_grace)

@@ -4,6 +4,7 @@ comes back classified: sent, kept, retry later, failed for good, or address unde
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import time
@@ -83,14 +84,17 @@ class _Keep:
 
 
 class SmtpTransport:
-    def __init__(self, relay: SmtpRelay, timeout: float) -> None:
+    """`timeout` bounds each SMTP command; `limit` one whole mail (connecting included)."""
+
+    def __init__(self, relay: SmtpRelay, timeout: float, limit: float) -> None:
         self._relay = relay
         self._timeout = timeout
+        self._limit = limit
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A connection opened at the first send, reopened after a failure, closed at the end."""
-        connection = _SmtpConnection(self._relay, self._timeout)
+        connection = _SmtpConnection(self._relay, self._timeout, self._limit)
         try:
             yield connection
         finally:
@@ -98,9 +102,10 @@ class SmtpTransport:
 
 
 class _SmtpConnection:
-    def __init__(self, relay: SmtpRelay, timeout: float) -> None:
+    def __init__(self, relay: SmtpRelay, timeout: float, limit: float) -> None:
         self._relay = relay
         self._timeout = timeout
+        self._limit = limit
         self._client: aiosmtplib.SMTP | None = None
 
     async def _open(self) -> aiosmtplib.SMTP:
@@ -123,8 +128,9 @@ class _SmtpConnection:
     async def send(self, message: bytes, sender: str, recipient: str) -> Attempted:
         options = [] if recipient.isascii() else ["SMTPUTF8"]
         try:
-            client = await self._open()
-            await client.sendmail(sender, [recipient], message, mail_options=options)
+            async with asyncio.timeout(self._limit):
+                client = await self._open()
+                await client.sendmail(sender, [recipient], message, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             permanent = refused.code >= 500 and refused.code not in TEMPORARY_5XX

@@ -60,6 +60,7 @@ class MailServer:
         self.rcpt_seen = 0
         # Seconds to sit on a message's DATA before answering; such a message isn't recorded.
         self.data_delays: deque[float] = deque()
+        self.data_replies: deque[str] = deque()
         self.logins: list[tuple[bytes, bytes]] = []
         self._server: asyncio.Server | None = None
 
@@ -89,6 +90,8 @@ class MailServer:
         if self.data_delays:
             await asyncio.sleep(self.data_delays.popleft())
             return "451 4.3.0 Too slow"
+        if self.data_replies:
+            return self.data_replies.popleft()
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         self.arrived.append(

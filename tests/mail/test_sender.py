@@ -19,6 +19,7 @@ from moderation.metrics import METRICS
 from moderation.store import mail as store
 from tests.conftest import SiteFixture, make_site, post_comment
 from tests.mail.conftest import (
+    SCHEDULE,
     MailServer,
     free_port,
     mail_attempts,
@@ -267,3 +268,29 @@ async def test_an_internationalized_address_is_sent_with_smtputf8(
     assert arrived.message["To"] == "سارة@example.com"
     [row] = await settled(client.app[POOL], 1)
     assert row["status"] == "sent"
+
+
+async def test_a_mail_refused_at_data_fails_without_suppressing_the_address(
+    client: TestClient, site: SiteFixture, smtp_server: MailServer
+) -> None:
+    smtp_server.data_replies.append("554 5.7.1 Message rejected as spam")
+    await queue_test_mail(client, site.slug, "sara@example.com")
+    [failed] = await settled(client.app[POOL], 1)
+    assert (failed["status"], failed["attempts"]) == ("failed", 1)
+    assert await client.app[POOL].fetchval("SELECT count(*) FROM mail_suppressions") == 0
+    again = await queue_test_mail(client, site.slug, "sara@example.com")
+    assert again.status == store.MailStatus.PENDING
+    await smtp_server.wait_for(1)
+
+
+async def test_a_mail_refused_for_now_every_time_fails_when_the_schedule_is_used_up(
+    client: TestClient, site: SiteFixture, smtp_server: MailServer
+) -> None:
+    smtp_server.script(*["450 4.2.0 Mailbox unavailable"] * 10)
+    await queue_test_mail(client, site.slug, "sara@example.com")
+    [failed] = await settled(client.app[POOL], 1)
+    assert (failed["status"], failed["attempts"]) == ("failed", len(SCHEDULE) + 1)
+    codes = [a["smtp_code"] for a in await mail_attempts(client.app[POOL])]
+    assert codes == [450] * (len(SCHEDULE) + 1)
+    assert smtp_server.arrived == []
+    assert client.app[METRICS].mail_attempts.labels("failed")._value.get() == 1
