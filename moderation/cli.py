@@ -168,7 +168,12 @@ Post a comment, list the queue, approve it, read the thread:
     if settings.development:
         print(
             f"In a browser: the demo article {base}/demo/ (post a comment there), then the\n"
-            f"moderator console {base}/moderate/ (the article links to it, signed in).\n",
+            f"moderator console {base}/moderate/ (the article links to it, signed in).\n"
+            + (
+                f"Mail is kept, not sent (no MODERATION_SMTP_URL): read it at {base}/dev/mail\n"
+                if settings.smtp is None
+                else ""
+            ),
             file=sys.stderr,
             flush=True,
         )

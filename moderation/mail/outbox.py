@@ -3,12 +3,15 @@ transaction. The one function the use cases that send mail call."""
 
 from __future__ import annotations
 
+import asyncpg
+
 from ..config import Settings
 from ..domain import Site
 from ..identity import email_fingerprint
 from ..store import Connection
 from ..store.mail import Queued, enqueue_mail
 from .compose import Context, Sender, compose
+from .texts import NO_NAME
 from .transport import check_recipient
 
 
@@ -54,3 +57,14 @@ async def queue_mail(
         subject=str(message["Subject"]),
         message=message.as_bytes(),
     )
+
+
+async def queue_test_mail(
+    pool: asyncpg.Pool, settings: Settings, site: Site, recipient: str, name: str | None
+) -> Queued:
+    """An admin's test mail (is the relay configured right?): one transaction of its own."""
+    context = {"name": name or NO_NAME[site.settings.language]}
+    if site.settings.public_url:
+        context["action_url"] = site.settings.public_url
+    async with pool.acquire() as conn, conn.transaction():
+        return await queue_mail(conn, settings, site, recipient, "test", context)

@@ -26,6 +26,9 @@ class Kind:
     needs: frozenset[str] = frozenset()
 
 
+# Who a mail greets when no name is given ("Hello there," / "مرحباً بك،").
+NO_NAME: Mapping[Language, str] = {Language.EN: "there", Language.AR: "بك"}
+
 # The words every mail ends with, in each language.
 FOOTER: Mapping[Language, Mapping[str, str]] = {
     Language.EN: {

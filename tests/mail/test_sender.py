@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from structlog.testing import capture_logs
 
 from moderation.app import create_app
 from moderation.config import Settings
@@ -150,8 +151,12 @@ async def test_a_permanent_refusal_marks_the_address_undeliverable_and_no_more_m
     client: TestClient, site: SiteFixture, other_site: SiteFixture, smtp_server: MailServer
 ) -> None:
     smtp_server.script("550 5.1.1 <gone@example.com>: Recipient address rejected")
-    await queue_test_mail(client, site.slug, "gone@example.com")
-    [bounced] = await settled(client.app[POOL], 1)
+    with capture_logs() as logs:
+        await queue_test_mail(client, site.slug, "gone@example.com")
+        [bounced] = await settled(client.app[POOL], 1)
+    [logged] = [entry for entry in logs if entry["event"] == "mail_attempt"]
+    assert (logged["outcome"], logged["smtp_code"]) == ("undeliverable", 550)
+    assert not any("@" in str(entry) for entry in logs)
     assert bounced["status"] == "undeliverable"
     [attempt] = await mail_attempts(client.app[POOL])
     assert attempt["smtp_code"] == 550 and "@" not in attempt["error"]
