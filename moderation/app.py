@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from . import db, deadlines, errors, logs, metrics, ratelimit, threadcache
-from .api import console, public, routes
+from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
+from .mail import sender
 from .schemas import MAX_BODY_BYTES
 from .webhooks import dispatcher
 
@@ -43,10 +44,12 @@ def create_app(settings: Settings) -> web.Application:
             threadcache.thread_cache_ctx,
             ratelimit.sweeper_ctx,
             dispatcher.dispatcher_ctx,
+            sender.sender_ctx,
         ]
     )
     app.add_routes(routes)
     app.on_response_prepare.append(public.vary_on_origin)
     if settings.development:
         app.add_routes(console.demo_routes)
+        app.add_routes(mailbox.routes)
     return app

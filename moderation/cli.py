@@ -1,4 +1,5 @@
-"""The `moderation` command: serve, send webhooks (worker), migrate, manage sites and tokens."""
+"""The `moderation` command: serve, send webhooks and mail (worker), migrate, manage sites and
+tokens."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser(
         "worker",
-        help="send webhooks only, without the HTTP service (run several to scale deliveries)",
+        help="send webhooks and mail only, without the HTTP service (run several to scale)",
     )
     worker.add_argument(
         "--concurrency",
@@ -170,7 +171,12 @@ Post a comment, list the queue, approve it, read the thread:
     if settings.development:
         print(
             f"In a browser: the demo article {base}/demo/ (post a comment there), then the\n"
-            f"moderator console {base}/moderate/ (the article links to it, signed in).\n",
+            f"moderator console {base}/moderate/ (the article links to it, signed in).\n"
+            + (
+                f"Mail is kept, not sent (no MODERATION_SMTP_URL): read it at {base}/dev/mail\n"
+                if settings.smtp is None
+                else ""
+            ),
             file=sys.stderr,
             flush=True,
         )
@@ -224,7 +230,7 @@ def _run_app(settings: Settings, reuse_port: bool) -> None:
 
 
 def _work(settings: Settings, args: argparse.Namespace) -> None:
-    from .webhooks.dispatcher import run_worker
+    from .worker import run_worker
 
     if args.concurrency is not None and args.concurrency < 1:
         raise CommandError("--concurrency must be at least 1")

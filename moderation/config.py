@@ -11,9 +11,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
+from .mail.relay import RelayError, SmtpRelay, parse_relay
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+# Mail servers retry for days; so do we (about 3 days in all, then the mail fails).
+DEFAULT_MAIL_RETRY_SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 21600.0, 43200.0, 86400.0, 86400.0)
 
 
 class ConfigError(ValueError):
@@ -100,6 +104,13 @@ def redact_dsn(url: str | None) -> str | None:
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword", "passfile"})
 
 
+def _plain_address(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(at and local and domain) and not any(
+        c.isspace() or c in '<>@,;"' for c in local + domain
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Settings:
     # None means "run on an embedded PostgreSQL kept under data_dir" (development only).
@@ -142,6 +153,17 @@ class Settings:
         shown["database_url"] = redact_dsn(self.database_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
+    # None: mail is not sent; in development it is kept and shown at /dev/mail instead.
+    smtp: SmtpRelay | None = None
+    mail_from: str = "moderation@localhost"
+    # Run a mail sender inside `serve` (off when dedicated `moderation worker`s send instead).
+    mail_workers: bool = True
+    # SMTP connections one sender keeps open at once.
+    mail_connections: int = 4
+    smtp_timeout: float = 30.0
+    # Must outlast a batch of sends on one connection (mail_batch x smtp_timeout at worst).
+    mail_lease: float = 300.0
+    mail_retry_schedule: tuple[float, ...] = DEFAULT_MAIL_RETRY_SCHEDULE
 
     @property
     def log_json(self) -> bool:
@@ -168,6 +190,27 @@ class Settings:
         jitter = _seconds(env, "MODERATION_WEBHOOK_RETRY_JITTER", 0.1)
         if jitter >= 1:
             raise ConfigError("MODERATION_WEBHOOK_RETRY_JITTER must be below 1")
+        try:
+            smtp = (
+                parse_relay(env["MODERATION_SMTP_URL"]) if env.get("MODERATION_SMTP_URL") else None
+            )
+        except RelayError as exc:
+            raise ConfigError(str(exc)) from None
+        mail_from = env.get("MODERATION_MAIL_FROM", "").strip()
+        if smtp is not None and not mail_from:
+            raise ConfigError("MODERATION_MAIL_FROM is required with MODERATION_SMTP_URL")
+        if mail_from and not _plain_address(mail_from):
+            raise ConfigError("MODERATION_MAIL_FROM must be a plain address like news@example.com")
+        smtp_timeout = _seconds(env, "MODERATION_SMTP_TIMEOUT", 30.0)
+        mail_lease = _seconds(env, "MODERATION_MAIL_LEASE_SECONDS", 300.0)
+        if mail_lease <= smtp_timeout:
+            # A shorter lease would let a second sender send while the first still waits.
+            raise ConfigError(
+                "MODERATION_MAIL_LEASE_SECONDS must be longer than MODERATION_SMTP_TIMEOUT"
+            )
+        mail_connections = _int(env, "MODERATION_MAIL_CONNECTIONS", 4)
+        if mail_connections < 1:
+            raise ConfigError("MODERATION_MAIL_CONNECTIONS must be at least 1")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             host=env.get("MODERATION_HOST", "127.0.0.1"),
@@ -195,6 +238,16 @@ class Settings:
             header_timeout=_positive_seconds(env, "MODERATION_HEADER_TIMEOUT", 15.0),
             body_timeout=_positive_seconds(env, "MODERATION_BODY_TIMEOUT", 10.0),
             metrics_token=env.get("MODERATION_METRICS_TOKEN", "").strip() or None,
+            smtp=smtp,
+            mail_from=mail_from or "moderation@localhost",
+            mail_workers=env.get("MODERATION_MAIL_WORKERS", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
+            mail_connections=mail_connections,
+            smtp_timeout=smtp_timeout,
+            mail_lease=mail_lease,
+            mail_retry_schedule=_seconds_list(
+                env, "MODERATION_MAIL_RETRY_SCHEDULE", DEFAULT_MAIL_RETRY_SCHEDULE
+            ),
         )
 
 

@@ -44,6 +44,17 @@ class Policy(StrEnum):
     TRUST_APPROVED_AUTHORS = "trust-approved-authors"
 
 
+class Language(StrEnum):
+    """The language a site's mails (and pages for authors) are written in."""
+
+    AR = "ar"
+    EN = "en"
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self is Language.AR else "ltr"
+
+
 @dataclass(frozen=True, slots=True)
 class SiteSettings:
     policy: Policy = Policy.PRE_MODERATE
@@ -52,6 +63,13 @@ class SiteSettings:
     suspect_terms: tuple[str, ...] = ()
     flood_seconds: int = 15
     hourly_limit: int = 30
+    # Outgoing mail: the From name (the site's name when None), Reply-To, language, and the
+    # links every mail carries (the site's front page and its terms).
+    mail_sender_name: str | None = None
+    mail_reply_to: str | None = None
+    language: Language = Language.EN
+    public_url: str | None = None
+    terms_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

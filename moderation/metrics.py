@@ -26,6 +26,8 @@ class Metrics:
     webhook_attempts: Counter
     webhook_latency: Histogram
     webhook_oldest_due: Gauge
+    mail_attempts: Counter
+    mail_queued: Gauge
     # Label children by their labels: `labels()` validates and locks on every call, which shows
     # in the profile of the hottest routes.
     _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
@@ -95,6 +97,18 @@ class Metrics:
                 "moderation_webhook_oldest_due_seconds",
                 "How long the oldest due, unclaimed webhook delivery has waited (0 when none; "
                 "measured at scrape time).",
+                registry=registry,
+            ),
+            mail_attempts=Counter(
+                "moderation_mail_attempts",
+                "Mail sending attempts by outcome: sent, kept (development), retried (will be "
+                "sent again), failed (given up) or undeliverable (address refused for good).",
+                ["outcome"],
+                registry=registry,
+            ),
+            mail_queued=Gauge(
+                "moderation_mail_queued",
+                "Mails waiting in the outbox to be sent (measured at scrape time).",
                 registry=registry,
             ),
         )

@@ -36,6 +36,9 @@ APP_TABLES = ", ".join(
         "rate_limits",
         "console_sessions",
         "comment_claims",
+        "mail_outbox",
+        "mail_attempts",
+        "mail_suppressions",
     ]
 )
 
@@ -134,6 +137,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "shutdown_grace": 5.0,
         # Dispatchers are started by the webhook tests that need them.
         "webhook_workers": False,
+        "mail_workers": False,
     }
     values.update(overrides)
     return Settings(**values)

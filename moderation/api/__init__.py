@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import claims, console, moderator, ops, public, settings, webhooks
+from . import claims, console, mail, moderator, ops, public, settings, webhooks
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
@@ -13,5 +13,6 @@ routes: list[web.AbstractRouteDef] = [
     *console.routes,
     *settings.routes,
     *webhooks.routes,
+    *mail.routes,
     *ops.routes,
 ]

@@ -14,7 +14,7 @@ from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE, Forbidden, ServiceUnavailable, Unauthorized
 from ..identity import client_address
 from ..metrics import METRICS
-from ..store import comments, webhooks
+from ..store import comments, mail, webhooks
 
 routes = web.RouteTableDef()
 READY_TIMEOUT = 2.0
@@ -47,6 +47,7 @@ async def metrics(request: web.Request) -> web.Response:
         async with asyncio.timeout(READY_TIMEOUT), request.app[POOL].acquire() as conn:
             registry.pending.set(await comments.pending_count(conn, PENDING_CAP))
             registry.webhook_oldest_due.set(await webhooks.oldest_due_age(conn))
+            registry.mail_queued.set(await mail.queued_count(conn))
     except DATABASE_UNAVAILABLE:
         pass  # the rest of the metrics are still worth scraping
     return web.Response(

@@ -1,10 +1,12 @@
-"""Site settings (admin token): moderation policy, word rules, link and rate limits."""
+"""Site settings (admin token): moderation policy, word rules, link and rate limits, and how the
+site's mail reads (sender name, reply-to, language, its public and terms URLs)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -12,17 +14,19 @@ from .. import service
 from ..auth import require_site
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Policy, Role, SiteSettings
+from ..domain import Language, Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
 from ..ratelimit import REFUSALS
-from ..schemas import one_of, read_payload
-from ..text.hygiene import InvalidText, clean_line
+from ..schemas import one_of, parse_email, read_payload
+from ..text.hygiene import InvalidText, clean_line, clean_name
 from .common import json_response
 
 routes = web.RouteTableDef()
 PATH = "/v1/sites/{site}/settings"
 MAX_TERMS = 5_000
 MAX_TERM_LENGTH = 100
+MAX_SENDER_NAME = 100
+MAX_URL_LENGTH = 2000
 
 
 def settings_view(settings: SiteSettings) -> dict[str, Any]:
@@ -33,6 +37,11 @@ def settings_view(settings: SiteSettings) -> dict[str, Any]:
         "suspect_terms": list(settings.suspect_terms),
         "flood_seconds": settings.flood_seconds,
         "hourly_limit": settings.hourly_limit,
+        "mail_sender_name": settings.mail_sender_name,
+        "mail_reply_to": settings.mail_reply_to,
+        "language": settings.language.value,
+        "public_url": settings.public_url,
+        "terms_url": settings.terms_url,
     }
 
 
@@ -64,6 +73,44 @@ def _terms(value: Any) -> tuple[str, ...]:
     return tuple(terms)
 
 
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`null` or an empty string clears the setting."""
+
+    def parse_or_clear(value: Any) -> Any:
+        return None if value is None or value == "" else parse(value)
+
+    return parse_or_clear
+
+
+def _sender_name(value: Any) -> str:
+    try:
+        name = clean_name(value) if isinstance(value, str) else ""
+    except InvalidText:
+        name = ""
+    if not name or len(name) > MAX_SENDER_NAME:
+        raise FieldError("", f"must be text of 1 to {MAX_SENDER_NAME} characters")
+    return name
+
+
+def _web_address(value: Any) -> str:
+    """An absolute http(s) URL without credentials, as mails link to it."""
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH:
+        raise FieldError("", f"must be an http:// or https:// URL of at most {MAX_URL_LENGTH}")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise FieldError("", "must not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        raise FieldError("", "must be a valid http:// or https:// URL") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise FieldError("", "must be an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise FieldError("", "must not contain a user name or password")
+    return value
+
+
 PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "policy": one_of(Policy),
     "max_links": _whole(0, 100),
@@ -71,6 +118,11 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "suspect_terms": _terms,
     "flood_seconds": _whole(0, 86_400),
     "hourly_limit": _whole(0, 100_000),
+    "mail_sender_name": _optional(_sender_name),
+    "mail_reply_to": _optional(parse_email),
+    "language": one_of(Language),
+    "public_url": _optional(_web_address),
+    "terms_url": _optional(_web_address),
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ..domain import Actor, Policy, Role, Site, SiteSettings
+from ..domain import Actor, Language, Policy, Role, Site, SiteSettings
 from . import Connection
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
-    st.suspect_terms, st.flood_seconds, st.hourly_limit"""
+    st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
+    st.language, st.public_url, st.terms_url"""
 
 
 def _site(row: object) -> Site:
@@ -21,6 +22,11 @@ def _site(row: object) -> Site:
             suspect_terms=tuple(r["suspect_terms"]),
             flood_seconds=r["flood_seconds"],
             hourly_limit=r["hourly_limit"],
+            mail_sender_name=r["mail_sender_name"],
+            mail_reply_to=r["mail_reply_to"],
+            language=Language(r["language"]),
+            public_url=r["public_url"],
+            terms_url=r["terms_url"],
         )
     return Site(
         id=r["id"], slug=r["slug"], name=r["name"], origins=tuple(r["origins"]), settings=settings
@@ -40,12 +46,16 @@ async def site_by_slug(conn: Connection, slug: str) -> Site | None:
 async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) -> None:
     await conn.execute(
         """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
-                                      flood_seconds, hourly_limit)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                      flood_seconds, hourly_limit, mail_sender_name,
+                                      mail_reply_to, language, public_url, terms_url)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            ON CONFLICT (site_id) DO UPDATE
               SET policy = excluded.policy, max_links = excluded.max_links,
                   banned_terms = excluded.banned_terms, suspect_terms = excluded.suspect_terms,
                   flood_seconds = excluded.flood_seconds, hourly_limit = excluded.hourly_limit,
+                  mail_sender_name = excluded.mail_sender_name,
+                  mail_reply_to = excluded.mail_reply_to, language = excluded.language,
+                  public_url = excluded.public_url, terms_url = excluded.terms_url,
                   updated_at = now()""",
         site_id,
         settings.policy.value,
@@ -54,6 +64,11 @@ async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) 
         list(settings.suspect_terms),
         settings.flood_seconds,
         settings.hourly_limit,
+        settings.mail_sender_name,
+        settings.mail_reply_to,
+        settings.language.value,
+        settings.public_url,
+        settings.terms_url,
     )
 
 

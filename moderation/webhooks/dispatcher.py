@@ -1,6 +1,6 @@
 """The webhook dispatcher: claims due deliveries (SKIP LOCKED + a lease), sends them signed, and
 records every attempt and what follows it (the retry schedule, Retry-After, failure). It runs
-inside `serve` (dispatcher_ctx) or alone in `moderation worker` (run_worker)."""
+inside `serve` (dispatcher_ctx) or alone in `moderation worker` (worker.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import email.utils
 import random
-import signal
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from aiohttp import web
 from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
-from ..db import POOL, create_pool
+from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..store import webhooks
@@ -421,15 +420,3 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()  # finish or release what is in flight (within shutdown_grace), claim nothing new
     await task
-
-
-async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
-    """`moderation worker`: one dispatcher and no HTTP server, until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    async with create_pool(settings, min_size=1) as pool:
-        await Dispatcher(pool, settings, metrics=Metrics.create(), concurrency=concurrency).run(
-            stop
-        )

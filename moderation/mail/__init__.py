@@ -1,0 +1,1 @@
+"""Outgoing email: composing messages, the outbox sender, and the SMTP relay it sends through."""

@@ -1,0 +1,219 @@
+"""Building a mail: multipart text + HTML from a kind's texts, with the headers every mail
+carries. Pure: no I/O, so a kind's output can be checked by unit tests."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from string import Template
+
+from ..domain import Language
+from .texts import FOOTER, KINDS
+
+FONTS = {
+    Language.AR: "Tahoma, 'Segoe UI', Arial, sans-serif",
+    Language.EN: "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif",
+}
+
+
+class UnknownKind(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A comment quoted in a mail: the sanitized HTML we stored, never the raw input."""
+
+    html: str
+    text: str
+    direction: str = "auto"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sender:
+    """Who a site's mail comes from, and the links its footer carries."""
+
+    site_name: str
+    address: str
+    name: str | None = None
+    reply_to: str | None = None
+    public_url: str | None = None
+    terms_url: str | None = None
+
+
+Context = Mapping[str, str | Quote]
+
+
+def compose(
+    kind: str,
+    language: Language,
+    context: Context,
+    *,
+    sender: Sender,
+    unsubscribe_url: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The message without its `To:` (added when it is sent, from the outbox's one address
+    column). `context` may hold `quote` (a Quote) and `action_url`; `site` is filled in."""
+    entry = KINDS.get(kind)
+    if entry is None:
+        raise UnknownKind(kind)
+    missing = entry.needs - context.keys()
+    if missing:
+        raise ValueError(f"mail {kind!r} needs {', '.join(sorted(missing))}")
+    texts = entry.texts[language]
+    values = {k: v for k, v in context.items() if isinstance(v, str)}
+    values["site"] = sender.site_name
+    quote = context.get("quote")
+    action_url = values.pop("action_url", None)
+
+    subject = Template(texts.subject).substitute(values)
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = Address(
+        display_name=sender.name or sender.site_name, addr_spec=sender.address
+    )
+    if sender.reply_to:
+        message["Reply-To"] = sender.reply_to
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = sender.address.rpartition("@")[2]
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@{domain}>"
+    # RFC 3834: no auto-replies (vacation notices) to this, and it is not a personal message.
+    message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        # RFC 2369 and RFC 8058: one click (a POST from the mail client) unsubscribes.
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    footer = {k: Template(v).substitute(values) for k, v in FOOTER[language].items()}
+    message.set_content(
+        _text(
+            texts.paragraphs,
+            texts.action,
+            values,
+            quote,
+            action_url,
+            footer,
+            sender,
+            unsubscribe_url,
+        )
+    )
+    message.add_alternative(
+        _html(
+            language,
+            subject,
+            texts.paragraphs,
+            texts.action,
+            values,
+            quote,
+            action_url,
+            footer,
+            sender,
+            unsubscribe_url,
+        ),
+        subtype="html",
+    )
+    # After the parts exist: making the message multipart moves Content-* headers into them.
+    message["Content-Language"] = language.value
+    return message
+
+
+def _text(
+    paragraphs: tuple[str, ...],
+    action: str | None,
+    values: Mapping[str, str],
+    quote: object,
+    action_url: str | None,
+    footer: Mapping[str, str],
+    sender: Sender,
+    unsubscribe_url: str | None,
+) -> str:
+    parts = [Template(p).substitute(values) for p in paragraphs]
+    if isinstance(quote, Quote):
+        quoted = "\n".join(f"> {line}" for line in quote.text.splitlines() or [""])
+        parts.append(f"{footer['quote']}\n{quoted}")
+    if action and action_url:
+        parts.append(f"{Template(action).substitute(values)}: {action_url}")
+    tail = ["-- ", footer["automatic"]]
+    if sender.public_url:
+        tail.append(f"{sender.site_name}: {sender.public_url}")
+    if sender.terms_url:
+        tail.append(f"{footer['terms']}: {sender.terms_url}")
+    if unsubscribe_url:
+        tail.append(f"{footer['unsubscribe']}: {unsubscribe_url}")
+    parts.append("\n".join(tail))
+    return "\n\n".join(parts) + "\n"
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """A template's words escaped, each value escaped and isolated (it may run either way)."""
+    return Template(html.escape(template, quote=False)).substitute(
+        {k: f"<bdi>{html.escape(v)}</bdi>" for k, v in values.items()}
+    )
+
+
+def _link(url: str, label: str, style: str = "color:#0b57d0") -> str:
+    return f'<a href="{html.escape(url)}" style="{style}">{label}</a>'
+
+
+def _html(
+    language: Language,
+    subject: str,
+    paragraphs: tuple[str, ...],
+    action: str | None,
+    values: Mapping[str, str],
+    quote: object,
+    action_url: str | None,
+    footer: Mapping[str, str],
+    sender: Sender,
+    unsubscribe_url: str | None,
+) -> str:
+    direction = language.direction
+    start = "right" if direction == "rtl" else "left"
+    body = [f'<p style="margin:0 0 16px">{_fill(p, values)}</p>' for p in paragraphs]
+    if isinstance(quote, Quote):
+        body.append(
+            f'<p style="margin:0 0 8px;color:#555">{html.escape(footer["quote"])}</p>'
+            f'<blockquote dir="{html.escape(quote.direction)}" style="margin:0 0 16px;'
+            f"padding:8px 16px;border-{start}:4px solid #d0d7de;background:#f6f8fa;"
+            f'unicode-bidi:plaintext">{quote.html}</blockquote>'
+        )
+    if action and action_url:
+        button = (
+            "display:inline-block;padding:10px 20px;background:#0b57d0;color:#ffffff;"
+            "border-radius:6px;text-decoration:none"
+        )
+        body.append(
+            f'<p style="margin:24px 0">{_link(action_url, _fill(action, values), button)}</p>'
+        )
+    links = []
+    if sender.public_url:
+        links.append(_link(sender.public_url, f"<bdi>{html.escape(sender.site_name)}</bdi>"))
+    if sender.terms_url:
+        links.append(_link(sender.terms_url, html.escape(footer["terms"])))
+    if unsubscribe_url:
+        links.append(_link(unsubscribe_url, html.escape(footer["unsubscribe"])))
+    footer_html = f'<p style="margin:0 0 8px">{_fill(FOOTER[language]["automatic"], values)}</p>'
+    if links:
+        footer_html += f'<p style="margin:0">{" · ".join(links)}</p>'
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{language.value}" dir="{direction}">\n'
+        '<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(subject)}</title></head>\n"
+        '<body style="margin:0;padding:0;background:#f4f5f7">\n'
+        f'<div dir="{direction}" style="direction:{direction};text-align:{start};'
+        "max-width:600px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2328;"
+        f'font-family:{FONTS[language]};font-size:16px;line-height:1.7">\n'
+        + "\n".join(body)
+        + '\n<hr style="border:none;border-top:1px solid #d0d7de;margin:24px 0 12px">\n'
+        f'<div style="font-size:13px;color:#59636e">{footer_html}</div>\n'
+        "</div>\n</body>\n</html>\n"
+    )

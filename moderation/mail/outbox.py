@@ -1,0 +1,70 @@
+"""Queueing a mail: compose it for the site, then write it to the outbox in the caller's
+transaction. The one function the use cases that send mail call."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from ..config import Settings
+from ..domain import Site
+from ..identity import email_fingerprint
+from ..store import Connection
+from ..store.mail import Queued, enqueue_mail
+from .compose import Context, Sender, compose
+from .texts import NO_NAME
+from .transport import check_recipient
+
+
+def sender_of(settings: Settings, site: Site) -> Sender:
+    return Sender(
+        site_name=site.name,
+        address=settings.mail_from,
+        name=site.settings.mail_sender_name,
+        reply_to=site.settings.mail_reply_to,
+        public_url=site.settings.public_url,
+        terms_url=site.settings.terms_url,
+    )
+
+
+async def queue_mail(
+    conn: Connection,
+    settings: Settings,
+    site: Site,
+    recipient: str,
+    kind: str,
+    context: Context,
+    *,
+    unsubscribe_url: str | None = None,
+) -> Queued:
+    """Compose `kind` in the site's language and queue it for `recipient` (a normalized
+    address); expects a transaction. Sent later by a sender; never delays the caller."""
+    message = compose(
+        kind,
+        site.settings.language,
+        context,
+        sender=sender_of(settings, site),
+        unsubscribe_url=unsubscribe_url,
+    )
+    # Checked here, where the caller can still refuse, not first at sending.
+    check_recipient(recipient)
+    return await enqueue_mail(
+        conn,
+        site_id=site.id,
+        kind=kind,
+        recipient=recipient,
+        recipient_hash=email_fingerprint(settings.secret_key, site.id, recipient),
+        message_id=str(message["Message-ID"]),
+        subject=str(message["Subject"]),
+        message=message.as_bytes(),
+    )
+
+
+async def queue_test_mail(
+    pool: asyncpg.Pool, settings: Settings, site: Site, recipient: str, name: str | None
+) -> Queued:
+    """An admin's test mail (is the relay configured right?): one transaction of its own."""
+    context = {"name": name or NO_NAME[site.settings.language]}
+    if site.settings.public_url:
+        context["action_url"] = site.settings.public_url
+    async with pool.acquire() as conn, conn.transaction():
+        return await queue_mail(conn, settings, site, recipient, "test", context)

@@ -1,0 +1,283 @@
+"""The mail sender: claims due mails from the outbox (SKIP LOCKED + a lease), sends them over a
+few reused SMTP connections, and records each attempt and what follows (sent, a retry on the
+schedule, failed, or the address suppressed). Runs inside `serve` (sender_ctx) and in
+`moderation worker`; a sender killed mid-send loses nothing: the lease expires and another
+sender claims the mail again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
+
+from ..config import SETTINGS, Settings
+from ..db import POOL
+from ..errors import DATABASE_UNAVAILABLE
+from ..metrics import METRICS, Metrics
+from ..store import mail
+from ..store.mail import Claim, MailStatus, Result
+from .transport import (
+    Attempted,
+    KeepTransport,
+    Outcome,
+    SmtpTransport,
+    Transport,
+    describe,
+    elapsed_ms,
+    with_recipient,
+)
+
+log = structlog.get_logger("moderation.mail")
+
+POLL_INTERVAL = 1.0
+MIN_SLEEP = 0.005
+ERROR_BACKOFF = 1.0
+LISTEN_TIMEOUT = 5.0
+# Mails claimed per connection and round: a round ends well inside the lease.
+PER_CONNECTION = 10
+RETRY_JITTER = 0.1
+DATABASE_ERRORS = (*DATABASE_UNAVAILABLE, asyncpg.PostgresError, asyncpg.InterfaceError)
+STATUS_OF = {
+    Outcome.SENT: MailStatus.SENT,
+    Outcome.KEPT: MailStatus.KEPT,
+    Outcome.FAILED: MailStatus.FAILED,
+    Outcome.UNDELIVERABLE: MailStatus.UNDELIVERABLE,
+}
+
+
+def next_status(
+    attempt: int,
+    outcome: Outcome,
+    schedule: Sequence[float],
+    rng: random.Random | None = None,
+) -> tuple[MailStatus, float | None]:
+    """What a mail becomes after attempt number `attempt`: (status, delay before the next).
+    A temporary failure is retried after schedule[attempt - 1] (±10%) until the schedule is
+    used up; then the mail has failed."""
+    if outcome is not Outcome.TEMPORARY:
+        return STATUS_OF[outcome], None
+    if attempt > len(schedule):
+        return MailStatus.FAILED, None
+    return MailStatus.PENDING, schedule[attempt - 1] * (rng or random).uniform(
+        1 - RETRY_JITTER, 1 + RETRY_JITTER
+    )
+
+
+def transport_for(settings: Settings) -> Transport | None:
+    """The relay when one is configured; in development, keep mails; otherwise none (mails
+    wait in the outbox until a relay is configured)."""
+    if settings.smtp is not None:
+        # One mail may take a few commands' time, never so long that its lease runs out.
+        limit = min(4 * settings.smtp_timeout, settings.mail_lease / 2)
+        return SmtpTransport(settings.smtp, settings.smtp_timeout, limit)
+    return KeepTransport() if settings.development else None
+
+
+class MailSender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        transport: Transport,
+        *,
+        metrics: Metrics | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._transport = transport
+        self._metrics = metrics
+        self._rng = rng or random.Random()
+        self._batch = settings.mail_connections * PER_CONNECTION
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._listen_again_at = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; then each connection finishes the mail in hand, and the
+        rest of the round is given back unsent."""
+        stopping = asyncio.create_task(stop.wait(), name="mail-sender-stop")
+        stopping.add_done_callback(lambda _: self._wake.set())
+        log.info("mail_sender_started", connections=self._settings.mail_connections)
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                await self._listen()
+                pause = await self._round(stop)
+                if pause > 0 and not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(pause):
+                            await self._wake.wait()
+        finally:
+            stopping.cancel()
+            await self._unlisten()
+            log.info("mail_sender_stopped")
+
+    async def _round(self, stop: asyncio.Event) -> float:
+        """Claim, send and record one batch; how long to wait before the next."""
+        next_due: float | None = None
+        try:
+            async with self._connection() as conn:
+                claims = await mail.claim_due(conn, self._batch, self._settings.mail_lease)
+                if len(claims) < self._batch:
+                    next_due = await mail.seconds_until_next_due(conn)
+        except DATABASE_ERRORS as exc:
+            log.warning("mail_claim_failed", error=describe(f"{type(exc).__name__}: {exc}"))
+            return ERROR_BACKOFF
+        except Exception:  # whatever it was, the sender must outlive it
+            log.exception("mail_claim_crashed")
+            return ERROR_BACKOFF
+        if claims:
+            results, unsent = await self._send(claims, stop)
+            await self._finish(results, unsent)
+            if len(claims) == self._batch:
+                return 0.0
+        return POLL_INTERVAL if next_due is None else min(POLL_INTERVAL, max(next_due, MIN_SLEEP))
+
+    async def _send(
+        self, claims: list[Claim], stop: asyncio.Event
+    ) -> tuple[list[Result], list[Claim]]:
+        connections = self._settings.mail_connections
+        slices = [claims[n::connections] for n in range(connections) if claims[n::connections]]
+        results: list[Result] = []
+        unsent: list[Claim] = []
+        # No mail is started after a third of the lease, and each takes at most half of it
+        # (transport_for), so the round is recorded before any of its leases runs out.
+        last_start = time.monotonic() + self._settings.mail_lease / 3
+
+        async def send_slice(batch: list[Claim]) -> None:
+            async with self._transport.connection() as smtp:
+                for position, claim in enumerate(batch):
+                    if stop.is_set() or time.monotonic() > last_start:
+                        unsent.extend(batch[position:])
+                        return
+                    at, started = datetime.now(UTC), time.perf_counter()
+                    try:
+                        attempted = await smtp.send(
+                            with_recipient(claim.message, claim.recipient),
+                            self._settings.mail_from,
+                            claim.recipient,
+                        )
+                    except ValueError as exc:
+                        attempted = Attempted(Outcome.FAILED, None, describe(str(exc)))
+                    except Exception as exc:  # one mail's bug must not stop the others
+                        log.exception("mail_attempt_crashed", mail_id=claim.id)
+                        attempted = Attempted(Outcome.TEMPORARY, None, type(exc).__name__)
+                    results.append(self._result(claim, attempted, at, elapsed_ms(started)))
+
+        await asyncio.gather(*(send_slice(batch) for batch in slices))
+        return results, unsent
+
+    def _result(self, claim: Claim, attempted: Attempted, at: datetime, ms: float) -> Result:
+        status, delay = next_status(
+            claim.attempt, attempted.outcome, self._settings.mail_retry_schedule, self._rng
+        )
+        outcome = "retried" if status is MailStatus.PENDING else status.value
+        if self._metrics is not None:
+            self._metrics.mail_attempts.labels(outcome).inc()
+        log.info(
+            "mail_attempt",
+            site_id=claim.site_id,
+            mail_id=claim.id,
+            attempt=claim.attempt,
+            outcome=outcome,
+            smtp_code=attempted.smtp_code,
+            error=attempted.error,
+            duration_ms=round(ms, 2),
+        )
+        return Result(
+            site_id=claim.site_id,
+            id=claim.id,
+            attempt=claim.attempt,
+            status=status,
+            delay=delay,
+            at=at,
+            smtp_code=attempted.smtp_code,
+            error=attempted.error,
+            duration_ms=ms,
+            recipient_hash=claim.recipient_hash,
+        )
+
+    async def _finish(self, results: list[Result], unsent: list[Claim]) -> None:
+        try:
+            async with self._connection() as conn, conn.transaction():
+                await mail.record_results(conn, results)
+                await mail.release(conn, unsent)
+        except DATABASE_ERRORS as exc:
+            # Their leases expire and they are sent again: at least once, never lost.
+            log.warning(
+                "mail_record_failed",
+                error=describe(f"{type(exc).__name__}: {exc}"),
+                mails=len(results),
+            )
+        except Exception:
+            log.exception("mail_record_crashed", mails=len(results))
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A pool connection, closed instead of reused when it fails other than by a server
+        error (the pool doesn't reset connections on release; see db.py)."""
+        async with self._pool.acquire() as conn:
+            try:
+                yield conn
+            except asyncpg.PostgresError:
+                raise
+            except BaseException:
+                conn.terminate()
+                raise
+
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection; the poll covers the time it is down."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        if time.monotonic() < self._listen_again_at:
+            return
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(self._settings.database_url, timeout=LISTEN_TIMEOUT)
+            await conn.add_listener(mail.NOTIFY_CHANNEL, self._notified)
+        except Exception as exc:
+            if conn is not None:
+                conn.terminate()
+            self._listen_again_at = time.monotonic() + POLL_INTERVAL * 10
+            log.warning("mail_listen_failed", error=describe(f"{type(exc).__name__}: {exc}"))
+            return
+        self._listener = conn
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await self._listener.close(timeout=LISTEN_TIMEOUT)
+        self._listener = None
+
+
+async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Runs one mail sender beside the HTTP service when `mail_workers` is on."""
+    settings = app[SETTINGS]
+    transport = transport_for(settings)
+    if not settings.mail_workers or transport is None:
+        if settings.mail_workers:
+            log.warning("mail_not_sent", detail="no MODERATION_SMTP_URL: mails wait in the outbox")
+        yield
+        return
+    stop = asyncio.Event()
+    sender = MailSender(app[POOL], settings, transport, metrics=app[METRICS])
+    task = asyncio.create_task(sender.run(stop), name="mail-sender")
+    yield
+    stop.set()  # each connection finishes the mail in hand; the rest is handed back
+    try:
+        await asyncio.wait_for(task, settings.shutdown_grace)
+    except TimeoutError:
+        # Cut off mid-send: those mails' leases expire and they are sent again.
+        log.warning("mail_sender_cut_off", grace=settings.shutdown_grace)

@@ -1,0 +1,287 @@
+"""The mail outbox SQL: queueing in the caller's transaction, the sender's claims (SKIP LOCKED +
+a lease), recording attempts, suppressed addresses, and the development mailbox's reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from . import Connection
+
+NOTIFY_CHANNEL = "moderation_mail"
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    # Development without an SMTP relay: kept for /dev/mail instead of sent.
+    KEPT = "kept"
+    FAILED = "failed"
+    # Refused for good (5xx) by the recipient's server; the address is suppressed.
+    UNDELIVERABLE = "undeliverable"
+    # Never tried: the address was already suppressed.
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    site_id: int
+    id: int
+    message_id: str
+    status: MailStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A mail claimed for one attempt: `attempt` is also the fencing token of the claim."""
+
+    site_id: int
+    id: int
+    recipient_hash: bytes
+    message: bytes
+    attempt: int
+    recipient: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    site_id: int
+    id: int
+    attempt: int
+    status: MailStatus
+    delay: float | None
+    at: datetime
+    smtp_code: int | None
+    error: str | None
+    duration_ms: float
+    recipient_hash: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A mail as the development mailbox shows it."""
+
+    site_id: int
+    site_slug: str
+    id: int
+    kind: str
+    subject: str
+    status: MailStatus
+    attempts: int
+    created_at: datetime
+    completed_at: datetime | None
+    recipient: str = field(repr=False)
+    message: bytes = field(default=b"", repr=False)
+
+
+async def enqueue_mail(
+    conn: Connection,
+    *,
+    site_id: int,
+    kind: str,
+    recipient: str,
+    recipient_hash: bytes,
+    message_id: str,
+    subject: str,
+    message: bytes,
+) -> Queued:
+    """Queue a composed mail; expects the caller's transaction (the outbox pattern: the mail
+    exists exactly when the change that caused it was committed, and the NOTIFY that wakes the
+    senders is delivered on commit). A suppressed address gets a row that is never sent."""
+    row = await conn.fetchrow(
+        """WITH queued AS (
+               INSERT INTO mail_outbox (site_id, kind, recipient, recipient_hash, message_id,
+                                        subject, message, status, next_attempt_at)
+               SELECT $1, $2, $3, $4, $5, $6, $7, s.status,
+                      CASE WHEN s.status = 'pending' THEN now() END
+                 FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM mail_suppressions
+                                                 WHERE site_id = $1 AND recipient_hash = $4)
+                                   THEN 'suppressed' ELSE 'pending' END AS status) s
+               RETURNING id, status)
+           SELECT id, status, CASE WHEN status = 'pending' THEN pg_notify($8, '') END AS woken
+             FROM queued""",
+        site_id,
+        kind,
+        recipient,
+        recipient_hash,
+        message_id,
+        subject,
+        message,
+        NOTIFY_CHANNEL,
+    )
+    assert row is not None
+    return Queued(site_id, row["id"], message_id, MailStatus(row["status"]))
+
+
+# The inner SELECT locks the rows it picks and skips rows another sender has locked; the UPDATE
+# leases them and counts the attempt. `attempts` after the increment fences the claim.
+CLAIM_DUE = """
+UPDATE mail_outbox m
+   SET locked_until = now() + make_interval(secs => $2), attempts = m.attempts + 1
+  FROM (SELECT site_id, id FROM mail_outbox
+         WHERE status = 'pending' AND next_attempt_at <= now()
+           AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT $1
+           FOR UPDATE SKIP LOCKED) due
+ WHERE m.site_id = due.site_id AND m.id = due.id
+RETURNING m.site_id, m.id, m.recipient, m.recipient_hash, m.message, m.attempts
+"""
+
+
+async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[Claim]:
+    rows = await conn.fetch(CLAIM_DUE, limit, lease_seconds)
+    return [
+        Claim(
+            site_id=r["site_id"],
+            id=r["id"],
+            recipient=r["recipient"],
+            recipient_hash=r["recipient_hash"],
+            message=r["message"],
+            attempt=r["attempts"],
+        )
+        for r in rows
+    ]
+
+
+async def seconds_until_next_due(conn: Connection) -> float | None:
+    value = await conn.fetchval(
+        """SELECT extract(epoch FROM min(next_attempt_at) - now())
+             FROM mail_outbox WHERE status = 'pending' AND next_attempt_at > now()"""
+    )
+    return None if value is None else float(value)
+
+
+async def record_results(conn: Connection, results: Sequence[Result]) -> int:
+    """Write the attempts and move their mails on; expects a transaction. A mail only moves when
+    it is still pending at the attempt that was made (a sender whose lease expired and was
+    claimed again cannot overwrite the newer state). An undeliverable address is suppressed for
+    its site and the mails still waiting for it are never sent."""
+    if not results:
+        return 0
+    status = await conn.execute(
+        """
+        WITH result AS (
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
+                                 $5::float8[], $6::timestamptz[], $7::integer[], $8::text[],
+                                 $9::float8[])
+                AS r(site_id, id, attempt, status, delay, at, smtp_code, error, duration_ms)
+        ), history AS (
+            INSERT INTO mail_attempts (site_id, mail_id, attempt, at, smtp_code, error,
+                                       duration_ms)
+            SELECT site_id, id, attempt, at, smtp_code, error, duration_ms FROM result
+                ON CONFLICT (site_id, mail_id, attempt) DO NOTHING
+        )
+        UPDATE mail_outbox m
+           SET status = r.status,
+               next_attempt_at = CASE WHEN r.status = 'pending'
+                                      THEN now() + make_interval(secs => r.delay) END,
+               locked_until = NULL,
+               completed_at = CASE WHEN r.status = 'pending' THEN NULL ELSE now() END
+          FROM result r
+         WHERE m.site_id = r.site_id AND m.id = r.id
+           AND m.attempts = r.attempt AND m.status = 'pending'
+        """,
+        [r.site_id for r in results],
+        [r.id for r in results],
+        [r.attempt for r in results],
+        [r.status.value for r in results],
+        [r.delay for r in results],
+        [r.at for r in results],
+        [r.smtp_code for r in results],
+        [r.error for r in results],
+        [r.duration_ms for r in results],
+    )
+    bounced = [r for r in results if r.status == MailStatus.UNDELIVERABLE]
+    if bounced:
+        await conn.execute(
+            """WITH bounced AS (
+                   SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::integer[], $4::text[])
+                       AS b(site_id, recipient_hash, smtp_code, reason)
+               ), suppressed AS (
+                   INSERT INTO mail_suppressions (site_id, recipient_hash, smtp_code, reason)
+                   SELECT DISTINCT ON (site_id, recipient_hash) * FROM bounced
+                       ON CONFLICT (site_id, recipient_hash) DO NOTHING
+               )
+               UPDATE mail_outbox m
+                  SET status = 'suppressed', completed_at = now(), next_attempt_at = NULL
+                 FROM bounced b
+                WHERE m.site_id = b.site_id AND m.recipient_hash = b.recipient_hash
+                  AND m.status = 'pending'""",
+            [r.site_id for r in bounced],
+            [r.recipient_hash for r in bounced],
+            [r.smtp_code for r in bounced],
+            [r.error for r in bounced],
+        )
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def release(conn: Connection, claims: Sequence[Claim]) -> int:
+    """Give back claims whose attempt never finished (shutdown): due again at once, the attempt
+    not counted."""
+    if not claims:
+        return 0
+    status = await conn.execute(
+        """UPDATE mail_outbox m
+              SET locked_until = NULL, attempts = m.attempts - 1
+             FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS r(site_id, id, attempt)
+            WHERE m.site_id = r.site_id AND m.id = r.id
+              AND m.attempts = r.attempt AND m.status = 'pending'""",
+        [c.site_id for c in claims],
+        [c.id for c in claims],
+        [c.attempt for c in claims],
+    )
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def queued_count(conn: Connection) -> int:
+    """Mails waiting to be sent, every site (for the metrics scrape)."""
+    return int(await conn.fetchval("SELECT count(*) FROM mail_outbox WHERE status = 'pending'"))
+
+
+async def is_suppressed(conn: Connection, site_id: int, recipient_hash: bytes) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM mail_suppressions
+                               WHERE site_id = $1 AND recipient_hash = $2)""",
+            site_id,
+            recipient_hash,
+        )
+    )
+
+
+# The development mailbox (every site at once: it exists only in development mode) -----------
+
+MAIL_COLUMNS = """m.site_id, s.slug AS site_slug, m.id, m.kind, m.subject, m.status,
+    m.attempts, m.created_at, m.completed_at, m.recipient"""
+
+
+def _mail(row: object, message: bytes = b"") -> Mail:
+    values = dict(row)  # type: ignore[call-overload]
+    values["status"] = MailStatus(values["status"])
+    return Mail(**values, message=message)
+
+
+async def recent_mails(conn: Connection, limit: int) -> list[Mail]:
+    rows = await conn.fetch(
+        f"""SELECT {MAIL_COLUMNS} FROM mail_outbox m JOIN sites s ON s.id = m.site_id
+             ORDER BY m.created_at DESC, m.id DESC LIMIT $1""",
+        limit,
+    )
+    return [_mail(row) for row in rows]
+
+
+async def mail_by_id(conn: Connection, site_id: int, mail_id: int) -> Mail | None:
+    row = await conn.fetchrow(
+        f"""SELECT {MAIL_COLUMNS}, m.message FROM mail_outbox m JOIN sites s ON s.id = m.site_id
+             WHERE m.site_id = $1 AND m.id = $2""",
+        site_id,
+        mail_id,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    message = values.pop("message")
+    return _mail(values, message)

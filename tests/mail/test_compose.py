@@ -1,0 +1,77 @@
+"""The composer as a pure function: every kind has texts in both languages, values are escaped,
+the text part quotes the comment as text, headers are well formed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+
+from moderation.domain import Language
+from moderation.mail.compose import Quote, Sender, UnknownKind, compose
+from moderation.mail.texts import KINDS
+
+SENDER = Sender(site_name="Daily <News>", address="news@daily.example")
+
+
+def parsed(message: EmailMessage) -> EmailMessage:
+    result = message_from_bytes(message.as_bytes(), _class=EmailMessage, policy=default)
+    assert isinstance(result, EmailMessage)
+    return result
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("language", list(Language))
+def test_every_kind_composes_in_every_language(kind: str, language: Language) -> None:
+    context = {name: "قيمة value" for name in KINDS[kind].needs}
+    message = parsed(compose(kind, language, context, sender=SENDER))
+    assert message["Subject"] and message["Message-ID"] and message["Date"]
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["To"] is None  # added when sent, from the outbox's one address column
+    assert "$" not in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    markup = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f'<html lang="{language.value}" dir="{language.direction}">' in markup
+
+
+def test_values_are_escaped_in_html_and_kept_as_typed_in_text() -> None:
+    message = parsed(
+        compose(
+            "test",
+            Language.EN,
+            {
+                "name": '<img src=x onerror="alert(1)">',
+                "action_url": 'https://daily.example/?a=1&b="2"',
+                "quote": Quote("<p>Hi <strong>there</strong></p>", "Hi there\nsecond", "ltr"),
+            },
+            sender=SENDER,
+            now=datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+        )
+    )
+    markup = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    assert "<img" not in markup
+    assert "<bdi>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</bdi>" in markup
+    assert 'href="https://daily.example/?a=1&amp;b=&quot;2&quot;"' in markup
+    assert '<blockquote dir="ltr"' in markup and "<p>Hi <strong>there</strong></p>" in markup
+    assert "<bdi>Daily &lt;News&gt;</bdi>" in markup
+    assert 'Hello <img src=x onerror="alert(1)">,' in text
+    assert "> Hi there\n> second" in text
+    assert message["Date"] == "Sun, 29 Nov 2026 12:00:00 +0000"
+    assert message["From"].addresses[0].display_name == "Daily <News>"
+
+
+def test_a_mail_needs_a_known_kind_and_its_context() -> None:
+    with pytest.raises(UnknownKind):
+        compose("nonsense", Language.AR, {}, sender=SENDER)
+    with pytest.raises(ValueError, match="name"):
+        compose("test", Language.AR, {}, sender=SENDER)
+
+
+def test_message_ids_are_unique_and_in_the_senders_domain() -> None:
+    ids = {
+        compose("test", Language.EN, {"name": "a"}, sender=SENDER)["Message-ID"] for _ in range(50)
+    }
+    assert len(ids) == 50 and all(i.endswith("@daily.example>") for i in ids)
