@@ -150,7 +150,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 @routes.post(ENDPOINT + "/enable")
 async def enable_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    endpoint_id = _id_of(request, "endpoint_id", "webhook endpoint")
+    endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     endpoint = await registry.enable_endpoint(request.app[POOL], actor, endpoint_id)
     return json_response(endpoint_view(endpoint), headers=NO_STORE)
 
