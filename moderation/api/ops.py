@@ -47,7 +47,7 @@ async def metrics(request: web.Request) -> web.Response:
         async with asyncio.timeout(READY_TIMEOUT), request.app[POOL].acquire() as conn:
             registry.pending.set(await comments.pending_count(conn, PENDING_CAP))
             registry.webhook_oldest_due.set(await webhooks.oldest_due_age(conn))
-            registry.mail_queued.set(await mail.queued_count(conn))
+            registry.mail_queued.set(await mail.queued_count(conn, PENDING_CAP))
     except DATABASE_UNAVAILABLE:
         pass  # the rest of the metrics are still worth scraping
     return web.Response(

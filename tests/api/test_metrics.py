@@ -106,7 +106,7 @@ async def test_a_scrape_runs_the_same_few_bounded_queries_however_many_sites_the
         assert response.status == 202
     second = await scrape()
     assert first == second  # the same statements, not one per site or per row
-    assert len(second) <= 2
+    assert len(second) <= 3  # pending comments, pending mails, webhook deliveries
     for query in second:
         assert "group by" not in query.lower()
         assert "sites" not in query.lower()
