@@ -618,6 +618,23 @@ def fold(text: str) -> FoldedText:
     )
 
 
+def is_word_character(char: str) -> bool:
+    """A letter, digit or mark that plain_words() keeps: what words are made of."""
+    return unicodedata.category(char)[0] in "LNM" and ord(char) not in _ARABIC_MARKS
+
+
+_DIACRITICS = dict.fromkeys(_ARABIC_MARKS)
+
+
+def plain_words(text: str) -> tuple[str, ...]:
+    """The words of a text as written: NFC, case folded, Arabic diacritics and tatweel left out
+    (they are optional in writing and never make another word of the same letters), and nothing
+    else changed. Two texts with the same plain words say the same words; tokens() may also make
+    one word of different ones ("أمل" and "امل", "ΑDMΙN" and "admin")."""
+    plain = unicodedata.normalize("NFC", text).casefold().translate(_DIACRITICS)
+    return tuple(plain.translate(_WORD_TABLE).split())
+
+
 def tokens(text: str) -> list[str]:
     """The folded tokens of a text: punctuation and spacing only separate them."""
     return list(fold(text).tokens)
