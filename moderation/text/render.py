@@ -96,17 +96,24 @@ class _LineBreakFilter(Filter):  # type: ignore[misc]
                     yield {"type": "Characters", "data": line}
 
 
-_SANITIZER = Cleaner(
-    tags=AUTHOR_TAGS,
-    attributes=_is_allowed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=False,
-    strip_comments=True,
-    filters=[
-        partial(LinkifyFilter, url_re=_URL, callbacks=[_set_link_rel], parse_email=False),
-        _LineBreakFilter,
-    ],
-)
+def _sanitizer(*, linkify: bool) -> Cleaner:
+    linker = partial(LinkifyFilter, url_re=_URL, callbacks=[_set_link_rel], parse_email=False)
+    return Cleaner(
+        tags=AUTHOR_TAGS,
+        attributes=_is_allowed_attribute,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=False,
+        strip_comments=True,
+        filters=[linker, _LineBreakFilter] if linkify else [_LineBreakFilter],
+    )
+
+
+_SANITIZER = _sanitizer(linkify=True)
+# Each link bleach makes costs some 20 µs: a body with more possible links than a comment needs
+# keeps them as text (the word rules flag it for too many links anyway).
+_SANITIZER_WITHOUT_LINKS = _sanitizer(linkify=False)
+_POSSIBLE_LINK = re.compile(r"\.[^\W\d_]")
+MAX_LINKS = 50
 # bleach 6.4.0 is its final release: a bug in it or html5lib must not reach a reader.
 _GATE = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -143,7 +150,9 @@ def _render_plain(text: str) -> str:
 def _render_markup(text: str) -> str:
     # One paragraph at a time, so a tag left open closes at the blank line instead of spanning it.
     # A paragraph holding a <blockquote> stays unwrapped: a browser would end the <p> before it.
-    blocks = [_SANITIZER.clean(paragraph) for paragraph in _paragraphs(text)]
+    many_links = len(_POSSIBLE_LINK.findall(text)) > MAX_LINKS
+    sanitizer = _SANITIZER_WITHOUT_LINKS if many_links else _SANITIZER
+    blocks = [sanitizer.clean(paragraph) for paragraph in _paragraphs(text)]
     return _GATE.clean(
         "".join(block if "<blockquote" in block else f"<p>{block}</p>" for block in blocks if block)
     )
@@ -169,7 +178,7 @@ _LONE_MARKUP = re.compile(r"<(?![A-Za-z/!?])|&(?![A-Za-z0-9#])")
 _STAND_INS = {"<": "\ue000", "&": "\ue001"}
 _ESCAPE_STAND_INS = str.maketrans({"\ue000": "&lt;", "\ue001": "&amp;"})
 _POSSIBLE_MARKUP = re.compile(r"[<&][A-Za-z0-9/!?#]")
-MAX_MARKUP = 500  # possible tags and references; a comment with 20 links has 80
+MAX_MARKUP = 200  # possible tags and references; a comment with 20 links has 80
 
 
 def _stand_in(match: re.Match[str]) -> str:

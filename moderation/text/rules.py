@@ -7,8 +7,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterator, KeysView, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import attrgetter, itemgetter
+from itertools import chain, compress, count
+from operator import attrgetter, itemgetter, not_
 from typing import Literal
 
 from moderation.text.fold import (
@@ -126,35 +126,39 @@ class _Found:
 class _Node:
     """A node of the word trie: the words that may follow, and the terms that end here."""
 
-    __slots__ = ("children", "ends")
+    __slots__ = ("children", "ends", "terms")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.ends: list[tuple[int, _Term]] = []  # (order of addition, term)
+        self.terms = 0  # ending here or further down
 
 
 class _PhraseIndex:
     """Terms as a trie of their words. A scan walks the text once and carries, from one position
     to the next, only the partial matches that can still grow: at most one per trie node, and a
     term has at most MAX_TERM_WORDS words, so the cost grows with the text, never with terms ×
-    positions (trying each term at each position took 10 s on 630 phrases of "a a a … a N")."""
+    positions (trying each term at each position took 10 s on 630 phrases of "a a a … a N").
+    A term is reported once, and a node whose terms are all found is no longer walked."""
 
     def __init__(self) -> None:
         self._root = _Node()
-        self._added = 0
+        self._paths: dict[_Term, tuple[str, tuple[_Node, ...]]] = {}
 
     @property
     def first_words(self) -> KeysView[str]:
         return self._root.children.keys()
 
     def add(self, key: Sequence[str], term: _Term) -> None:
-        if not key:
+        if not key or term in self._paths:
             return
-        node = self._root
+        node, path = self._root, []
         for word in key:
             node = node.children.setdefault(word, _Node())
-        node.ends.append((self._added, term))
-        self._added += 1
+            node.terms += 1
+            path.append(node)
+        node.ends.append((len(self._paths), term))
+        self._paths[term] = (key[0], tuple(path))
 
     def find(
         self, positions: Sequence[Sequence[str]], *, skipping: Collection[_Term] = ()
@@ -163,25 +167,55 @@ class _PhraseIndex:
         word matched, then of addition. Positions hold their readings, the plainest first."""
         first = self._root.children
         found: dict[_Term, tuple[int, int, int, _Match]] = {}
-        # Partial matches ending at the previous position: trie node → (start, first reading).
-        growing: dict[_Node, tuple[int, int]] = {}
-        for index, readings in enumerate(positions):
-            grown: dict[_Node, tuple[int, int]] = {}
-            for node, origin in growing.items():
-                children = node.children
-                for reading in readings:
-                    child = children.get(reading)
-                    if child is not None and child not in grown:
-                        grown[child] = origin
-            for rank, reading in enumerate(readings):
-                child = first.get(reading)
-                if child is not None and child not in grown:
-                    grown[child] = (index, rank)
-            for node, (start, rank) in grown.items():
-                for order, term in node.ends:
-                    if term not in found and term not in skipping:
-                        found[term] = (start, rank, order, _Match(term, start, index))
-            growing = {node: origin for node, origin in grown.items() if node.children}
+        left: dict[_Node, int] = {}  # terms not yet found under a node, once one of them is
+        # The first words that may still start a match. Positions that start nothing are passed
+        # over in C (map() reads `live` as it shrinks).
+        live = set(first)
+        starts = compress(count(), map(not_, map(live.isdisjoint, positions)))
+
+        def finish(term: _Term) -> None:
+            word, path = self._paths[term]
+            for node in path:
+                left[node] = left.get(node, node.terms) - 1
+            if not left[path[0]]:
+                live.discard(word)
+
+        for term in skipping:
+            if term in self._paths:
+                finish(term)
+        index = 0  # the first position not yet walked
+        for start in starts:
+            if start < index:  # already walked, carrying a partial match
+                continue
+            index = start
+            # Partial matches ending at the previous position: trie node → (start, reading).
+            growing: dict[_Node, tuple[int, int]] = {}
+            while True:
+                readings = positions[index]
+                grown: dict[_Node, tuple[int, int]] = {}
+                for node, origin in growing.items():
+                    children = node.children
+                    for reading in readings:
+                        child = children.get(reading)
+                        if child is not None and child not in grown:
+                            grown[child] = origin
+                for rank, reading in enumerate(readings):
+                    child = first.get(reading)
+                    if child is not None and child not in grown and reading in live:
+                        grown[child] = (index, rank)
+                for node, (begin, rank) in grown.items():
+                    for order, term in node.ends:
+                        if term not in found and term not in skipping:
+                            found[term] = (begin, rank, order, _Match(term, begin, index))
+                            finish(term)
+                growing = {
+                    node: origin
+                    for node, origin in grown.items()
+                    if node.children and left.get(node, node.terms)
+                }
+                index += 1
+                if not growing or index == len(positions):
+                    break
         return [match for *_, match in sorted(found.values(), key=_ORDER)]
 
 
