@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import string
 import sys
 import time
@@ -150,44 +151,69 @@ def comment_cost(rules: SiteRules, name: str, body: str, website: str | None) ->
     return (time.process_time() - started) * 1000
 
 
-@dataclass
-class Worst:
-    cost_ms: float = 0.0
-    label: str = ""
+@dataclass(frozen=True, slots=True)
+class Case:
+    cost_ms: float
+    site: str
+    body: str
+    name: str
+    website: str | None
+
+    def describe(self) -> str:
+        return f"body {self.body}, name {self.name[:8]!r}, website {str(self.website)[:12]!r}"
 
 
-def search(seconds_per_site: float) -> tuple[Worst, Worst, bool]:
-    worst, worst_build, complete = Worst(), Worst(), True
+def search(seconds_per_site: float) -> tuple[list[Case], float, str, bool]:
+    """Every (site, body) pair's costliest case, the slowest rule build, and whether each site's
+    search finished within its budget."""
+    cases: list[Case] = []
+    worst_build, worst_build_site, complete = 0.0, "", True
     bodies = list(adversarial_bodies())
-    for site_label, terms in worst_settings().items():
+    # Each body with one of the hostile names and websites in turn, and a few with all.
+    fields = [(name, website) for name in NAMES for website in WEBSITES]
+    for site, terms in worst_settings().items():
         settings_api.PARSERS["suspect_terms"](terms)  # the API accepts it (or this raises)
         started = time.process_time()
-        rules = SiteRules(
-            banned_terms=terms, suspect_terms=terms[::-1], reserved_names=("site", "الموقع")
-        )
+        rules = build_rules(terms)
         build_ms = (time.process_time() - started) * 1000
-        if build_ms > worst_build.cost_ms:
-            worst_build = Worst(build_ms, f"{site_label} ({2 * len(terms)} terms)")
+        if build_ms > worst_build:
+            worst_build, worst_build_site = build_ms, f"{site} ({2 * len(terms)} terms)"
         deadline = time.process_time() + seconds_per_site
-        site_worst = Worst()
-        # Each body with one of the hostile names and websites in turn, and a few with all.
-        fields = [(name, website) for name in NAMES for website in WEBSITES]
+        site_worst = 0.0
         for index, (body_label, body) in enumerate(bodies):
-            for name, website in fields if index < 4 else [fields[index % len(fields)]]:
-                cost = comment_cost(rules, name, body, website)
-                if cost > site_worst.cost_ms:
-                    label = f"body {body_label}, name {name[:8]!r}, website {str(website)[:12]!r}"
-                    site_worst = Worst(cost, f"{label}; rules: {site_label}")
+            tried = [
+                Case(comment_cost(rules, name, body, website), site, body_label, name, website)
+                for name, website in (fields if index < 4 else [fields[index % len(fields)]])
+            ]
+            cases.append(max(tried, key=lambda case: case.cost_ms))
+            site_worst = max(site_worst, cases[-1].cost_ms)
             if time.process_time() > deadline:
                 complete = False
-                print(f"  (time budget spent: stopped searching {site_label})", file=sys.stderr)
+                print(f"  (time budget spent: stopped searching {site})", file=sys.stderr)
                 break
-        print(
-            f"{site_label:36} build {build_ms:7.1f} ms   worst comment {site_worst.cost_ms:8.1f} ms"
-        )
-        if site_worst.cost_ms > worst.cost_ms:
-            worst = site_worst
-    return worst, worst_build, complete
+        print(f"{site:36} build {build_ms:7.1f} ms   worst comment {site_worst:8.1f} ms (once)")
+    return cases, worst_build, worst_build_site, complete
+
+
+def build_rules(terms: list[str]) -> SiteRules:
+    return SiteRules(
+        banned_terms=terms, suspect_terms=terms[::-1], reserved_names=("site", "الموقع")
+    )
+
+
+def confirm(cases: list[Case], top: int = 10, repeats: int = 5) -> list[tuple[float, Case]]:
+    """The costliest cases measured again: one measurement on a machine shared with other work
+    can be several times too high. Returns (median ms, case), worst first."""
+    bodies = dict(adversarial_bodies())
+    sites = worst_settings()
+    confirmed = []
+    for case in sorted(cases, key=lambda case: case.cost_ms, reverse=True)[:top]:
+        rules = build_rules(sites[case.site])
+        costs = [
+            comment_cost(rules, case.name, bodies[case.body], case.website) for _ in range(repeats)
+        ]
+        confirmed.append((statistics.median(costs), case))
+    return sorted(confirmed, key=lambda pair: pair[0], reverse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,16 +224,19 @@ def main(argv: list[str] | None = None) -> int:
         f"limits: {MAX_TERMS:,} terms of ≤{MAX_TERM_LENGTH} characters and ≤{MAX_TERM_WORDS} "
         f"words, ≤{MAX_TERMS_LENGTH:,} characters per list; bodies ≤{BODY_LIMIT:,} characters"
     )
-    worst, worst_build, complete = search(args.seconds_per_site)
-    print(f"worst comment: {worst.cost_ms:.1f} ms CPU ({worst.label})")
-    print(f"worst rule build: {worst_build.cost_ms:.1f} ms CPU ({worst_build.label})")
+    cases, build_ms, build_site, complete = search(args.seconds_per_site)
+    confirmed = confirm(cases)
+    print("costliest cases, median of 5 more runs:")
+    for median, case in confirmed[:5]:
+        print(f"  {median:7.1f} ms (first run {case.cost_ms:6.1f})  {case.describe()}; {case.site}")
+    worst, case = confirmed[0]
+    print(f"worst comment: {worst:.1f} ms CPU ({case.describe()}; rules: {case.site})")
+    print(f"worst rule build: {build_ms:.1f} ms CPU ({build_site})")
     if not complete:
         print("search stopped early on some settings: the worst may be higher")
-    ok = worst.cost_ms < TARGET_MS and worst_build.cost_ms < BUILD_TARGET_MS
-    print(
-        f"target <{TARGET_MS:.0f} ms per comment, <{BUILD_TARGET_MS:.0f} ms per build: "
-        + ("met" if ok else "NOT met")
-    )
+    ok = worst < TARGET_MS and build_ms < BUILD_TARGET_MS
+    verdict = "met" if ok else "NOT met"
+    print(f"target <{TARGET_MS:.0f} ms per comment, <{BUILD_TARGET_MS:.0f} ms per build: {verdict}")
     return 0 if ok else 1
 
 

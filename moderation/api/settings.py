@@ -27,7 +27,7 @@ PATH = "/v1/sites/{site}/settings"
 # (bench/adversarial.py searches for the worst case).
 MAX_TERMS = 1_000  # per list
 MAX_TERM_LENGTH = 100  # characters, after clean-up
-MAX_TERM_WORDS = 6  # "go back where you came from"; each word more is more work per position
+MAX_TERM_WORDS = 5  # "go back where you came from"; each word more is more work per position
 MAX_TERMS_LENGTH = 20_000  # characters per list, all terms together
 
 

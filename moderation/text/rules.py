@@ -123,6 +123,11 @@ class _Found:
     literal: bool = False
 
 
+# Partial phrase matches carried from one position to the next, at most. Ordinary lists and
+# comments carry a few; each costs a dictionary lookup per reading per position.
+MAX_PARTIAL_MATCHES = 8
+
+
 class _Node:
     """A node of the word trie: the words that may follow, and the terms that end here."""
 
@@ -213,6 +218,11 @@ class _PhraseIndex:
                     for node, origin in grown.items()
                     if node.children and left.get(node, node.terms)
                 }
+                if len(growing) > MAX_PARTIAL_MATCHES:
+                    # Only lists made to be slow get here (phrases of every mix of "a" and "aa"
+                    # on "aaa aaa …"): the longest partial matches go on, and that list's site
+                    # may miss a match; every other site's comments keep their time.
+                    growing = dict(list(growing.items())[:MAX_PARTIAL_MATCHES])
                 index += 1
                 if not growing or index == len(positions):
                     break
