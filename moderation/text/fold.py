@@ -560,7 +560,6 @@ class FoldedText:
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """The original offsets covering tokens[first..last]."""
         surface_starts, _, token_starts, _ = self._piece_offsets()
-        pieces = self._pieces
         piece = bisect_right(token_starts, first) - 1
         spans = self._token_spans(piece)
         start = surface_starts[piece] + spans[first - token_starts[piece]][0]
