@@ -122,6 +122,8 @@ def adversarial_bodies() -> Iterator[tuple[str, str]]:
     yield "64 KiB of words", ("a" * 100 + " ") * (REQUEST_LIMIT // 101)
     yield "64 KiB of marks", "a" + "\u0301" * (REQUEST_LIMIT // 2 - 1)
     yield "64 KiB of invisibles", "a" + "\u200b" * (REQUEST_LIMIT // 3 - 1)
+    yield "64 KiB of spaces, then a letter", " " * (REQUEST_LIMIT - 1) + "a"
+    yield "64 KiB of tabs and spaces, then a letter", " \t" * (REQUEST_LIMIT // 2 - 1) + "a"
     rng = random.Random(3)
     alphabet = "a .<>&@/:-#ب و\n"
     for index in range(5):
@@ -132,6 +134,7 @@ def adversarial_bodies() -> Iterator[tuple[str, str]]:
         yield f"'ب{char}' alternating", ("ب" + char) * (n // 2)
         yield f"'a'* then {char!r}", "a" * (n - 1) + char
         yield f"{char!r} then 'a'*", char + "a" * (n - 1)
+        yield f"run {char!r} then 'a'", char * (n - 1) + "a"
         yield f"'aaaaaaa{char}' repeated", ("a" * 7 + char) * (n // 8)
 
 

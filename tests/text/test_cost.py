@@ -43,6 +43,7 @@ def _hostile_bodies() -> Iterator[str]:
         yield ("ب" + char) * (n // 2)
         yield "a" * (n - 1) + char
         yield char + "a" * (n - 1)
+        yield char * (n - 1) + "a"
     yield "a " * (n // 2)
     yield "aaa " * (n // 4)
     yield "والا " * (n // 5)
@@ -51,6 +52,7 @@ def _hostile_bodies() -> Iterator[str]:
     yield "&a" * (n // 2)
     yield "بسم الله " * (n // 9)
     yield ("a" * 100 + " ") * (64 * 1024 // 101)  # a 64 KiB request: refused, after clean-up
+    yield " " * (64 * 1024 - 1) + "a"  # spaces that end no line
 
 
 def _terms(make: Callable[[int], str]) -> list[str]:
