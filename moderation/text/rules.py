@@ -125,7 +125,7 @@ class _Found:
 
 # Partial phrase matches carried from one position to the next, at most. Ordinary lists and
 # comments carry a few; each costs a dictionary lookup per reading per position.
-MAX_PARTIAL_MATCHES = 8
+MAX_PARTIAL_MATCHES = 4
 
 
 class _Node:
@@ -205,19 +205,16 @@ class _PhraseIndex:
                         if child is not None and child not in grown:
                             grown[child] = origin
                 for rank, reading in enumerate(readings):
-                    child = first.get(reading)
-                    if child is not None and child not in grown and reading in live:
-                        grown[child] = (index, rank)
-                for node, (begin, rank) in grown.items():
+                    if reading in live and first[reading] not in grown:
+                        grown[first[reading]] = (index, rank)
+                growing = {}
+                for node, origin in grown.items():
                     for order, term in node.ends:
                         if term not in found and term not in skipping:
-                            found[term] = (begin, rank, order, _Match(term, begin, index))
+                            found[term] = (*origin, order, _Match(term, origin[0], index))
                             finish(term)
-                growing = {
-                    node: origin
-                    for node, origin in grown.items()
-                    if node.children and left.get(node, node.terms)
-                }
+                    if node.children and (node not in left or left[node]):
+                        growing[node] = origin
                 if len(growing) > MAX_PARTIAL_MATCHES:
                     # Only lists made to be slow get here (phrases of every mix of "a" and "aa"
                     # on "aaa aaa …"): the longest partial matches go on, and that list's site
