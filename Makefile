@@ -25,6 +25,7 @@ test: $(STAMP)
 # Needs wrk (apt-get install wrk); BENCH_ARGS=--profile adds py-spy summaries.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
+	$(BIN)/python bench/adversarial.py $(if $(QUICK),--seconds-per-site 10,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

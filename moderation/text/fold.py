@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, chain, compress, islice, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter
 from typing import NamedTuple, TypeVar
 
@@ -502,6 +502,17 @@ class FoldedText:
     _loose_chunks: list[LooseChunk] = field(
         default_factory=list, init=False, repr=False, compare=False
     )
+    # _ORIGINS forgets long pieces; each flag asks again, and walking a 10,000-character piece
+    # once per flag made hundreds of flags cost hundreds of milliseconds.
+    _loose_bounds: list[tuple[int, int]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    _piece_origins: dict[int, tuple[int, ...] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _piece_token_spans: dict[int, tuple[tuple[int, int], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def _piece_offsets(self) -> list[list[int]]:
         """Where each piece starts in the surface and in the original, its first token, and where
@@ -525,7 +536,10 @@ class FoldedText:
         piece = bisect_right(surface_starts, position) - 1
         local = position - surface_starts[piece]
         start = original_starts[piece]
-        origins = _ORIGINS[self.original[start : original_starts[piece + 1] - 1]]
+        if piece not in self._piece_origins:
+            original = self.original[start : original_starts[piece + 1] - 1]
+            self._piece_origins[piece] = _ORIGINS[original]
+        origins = self._piece_origins[piece]
         return start + (local if origins is None else origins[local])
 
     def surface_span(self, start: int, end: int) -> tuple[int, int]:
@@ -537,15 +551,20 @@ class FoldedText:
             raise IndexError("surface span out of range")
         return self._origin(start), self._origin(last) + 1
 
+    def _token_spans(self, piece: int) -> tuple[tuple[int, int], ...]:
+        spans = self._piece_token_spans.get(piece)
+        if spans is None:
+            spans = self._piece_token_spans[piece] = _TOKEN_SPANS[self._pieces[piece].surface]
+        return spans
+
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """The original offsets covering tokens[first..last]."""
         surface_starts, _, token_starts, _ = self._piece_offsets()
-        pieces = self._pieces
         piece = bisect_right(token_starts, first) - 1
-        spans = _TOKEN_SPANS[pieces[piece].surface]
+        spans = self._token_spans(piece)
         start = surface_starts[piece] + spans[first - token_starts[piece]][0]
         piece = bisect_right(token_starts, last) - 1
-        spans = _TOKEN_SPANS[pieces[piece].surface]
+        spans = self._token_spans(piece)
         end = surface_starts[piece] + spans[last - token_starts[piece]][1]
         return self.surface_span(start, end)
 
@@ -575,10 +594,11 @@ class FoldedText:
 
     def loose_bounds(self, position: int) -> tuple[int, int]:
         """The first and last index into surface.split(" ") of loose_chunks()[position]."""
-        letters = self.letters
-        match = next(islice(_LOOSE_CHUNK.finditer(letters), position, None))
-        first = letters.count(" ", 0, match.start())
-        return first, first + match[0].count(" ")
+        # All at once, on the first flag: finding each on its own made flags × text.
+        bounds = self._loose_bounds
+        if not bounds:
+            bounds.extend(self._all_loose_bounds())
+        return bounds[position]
 
     def _all_loose_bounds(self) -> Iterator[tuple[int, int]]:
         letters, first, counted = self.letters, 0, 0
@@ -616,6 +636,23 @@ def fold(text: str) -> FoldedText:
         tokens=tuple(chain.from_iterable(map(_TOKENS, pieces))),
         _pieces=pieces,
     )
+
+
+def is_word_character(char: str) -> bool:
+    """A letter, digit or mark that plain_words() keeps: what words are made of."""
+    return unicodedata.category(char)[0] in "LNM" and ord(char) not in _ARABIC_MARKS
+
+
+_DIACRITICS = dict.fromkeys(_ARABIC_MARKS)
+
+
+def plain_words(text: str) -> tuple[str, ...]:
+    """The words of a text as written: NFC, case folded, Arabic diacritics and tatweel left out
+    (they are optional in writing and never make another word of the same letters), and nothing
+    else changed. Two texts with the same plain words say the same words; tokens() may also make
+    one word of different ones ("أمل" and "امل", "ΑDMΙN" and "admin")."""
+    plain = unicodedata.normalize("NFC", text).casefold().translate(_DIACRITICS)
+    return tuple(plain.translate(_WORD_TABLE).split())
 
 
 def tokens(text: str) -> list[str]:

@@ -41,11 +41,12 @@ _ALLOWED_URL = re.compile(rf"(?:{'|'.join(sorted(ALLOWED_PROTOCOLS))}):", re.IGN
 # also links ftp:, data: and twenty more, and nothing checks a link it made. And a match may start
 # only where a word starts, not inside a run of "(" or of word characters, dots and hyphens: with
 # bleach's pattern, 10,000 characters of "a.b-" took 10 s and of "(" 1 s.
+# It stops at U+E000 too, the stand-in for a lone "<" (render_body).
 _URL = re.compile(
     r"""(?<!\()\(*(?<![\w@.])(?<![\w@.\-]-)(?=\w)
     (?:(?:{protocols}):/{{0,3}}(?:(?:\w+:)?\w+@)?)?
     ([\w-]+\.)+(?:{tlds})(?:\:[0-9]+)?(?!\.\w)\b
-    (?:[/?][^\s\{{\}}\|\\\^`<>"]*)?""".format(
+    (?:[/?][^\s\{{\}}\|\\\^`<>"\ue000]*)?""".format(
         protocols="|".join(sorted(ALLOWED_PROTOCOLS)), tlds="|".join(sorted(TLDS))
     ),
     re.IGNORECASE | re.VERBOSE,
@@ -96,17 +97,24 @@ class _LineBreakFilter(Filter):  # type: ignore[misc]
                     yield {"type": "Characters", "data": line}
 
 
-_SANITIZER = Cleaner(
-    tags=AUTHOR_TAGS,
-    attributes=_is_allowed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=False,
-    strip_comments=True,
-    filters=[
-        partial(LinkifyFilter, url_re=_URL, callbacks=[_set_link_rel], parse_email=False),
-        _LineBreakFilter,
-    ],
-)
+def _sanitizer(*, linkify: bool) -> Cleaner:
+    linker = partial(LinkifyFilter, url_re=_URL, callbacks=[_set_link_rel], parse_email=False)
+    return Cleaner(
+        tags=AUTHOR_TAGS,
+        attributes=_is_allowed_attribute,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=False,
+        strip_comments=True,
+        filters=[linker, _LineBreakFilter] if linkify else [_LineBreakFilter],
+    )
+
+
+_SANITIZER = _sanitizer(linkify=True)
+# Each link bleach makes costs some 20 µs: a body with more possible links than a comment needs
+# keeps them as text (the word rules flag it for too many links anyway).
+_SANITIZER_WITHOUT_LINKS = _sanitizer(linkify=False)
+_POSSIBLE_LINK = re.compile(r"\.[^\W\d_]")
+MAX_LINKS = 50
 # bleach 6.4.0 is its final release: a bug in it or html5lib must not reach a reader.
 _GATE = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -143,19 +151,49 @@ def _render_plain(text: str) -> str:
 def _render_markup(text: str) -> str:
     # One paragraph at a time, so a tag left open closes at the blank line instead of spanning it.
     # A paragraph holding a <blockquote> stays unwrapped: a browser would end the <p> before it.
-    blocks = [_SANITIZER.clean(paragraph) for paragraph in _paragraphs(text)]
+    many_links = len(_POSSIBLE_LINK.findall(text)) > MAX_LINKS
+    sanitizer = _SANITIZER_WITHOUT_LINKS if many_links else _SANITIZER
+    blocks = [sanitizer.clean(paragraph) for paragraph in _paragraphs(text)]
     return _GATE.clean(
         "".join(block if "<blockquote" in block else f"<p>{block}</p>" for block in blocks if block)
     )
 
 
-_NOT_PROSE = re.compile(r"<[^>]*>|(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\S+@\S+", re.IGNORECASE)
+# Linear: a match may start only where a run of its first class starts, and classes that follow
+# each other are disjoint, so no character is scanned from more than one start (r"\S+@\S+" and
+# r"<[^>]*>" were quadratic on long runs: 10,000 characters cost 0.7 s).
+_NOT_PROSE = re.compile(
+    r"""<[^<>]*>
+    | (?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S*
+    | (?<![a-z0-9.-])www\.\S*
+    | (?<![^\s@])[^\s@]+@\S+""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+# html5lib spends a token, some microseconds, on each "<" and "&": 10,000 of them cost 60 ms. Those
+# that cannot start a tag, comment or character reference are text to it anyway, so they pass as
+# private-use stand-ins (clean_body removes private use, so none is in a body) and are escaped
+# after; a body with more possible markup than a comment needs is shown as the text it is.
+_LONE_MARKUP = re.compile(r"<(?![A-Za-z/!?])|&(?![A-Za-z0-9#])")
+_STAND_INS = {"<": "\ue000", "&": "\ue001"}
+_ESCAPE_STAND_INS = str.maketrans({"\ue000": "&lt;", "\ue001": "&amp;"})
+_POSSIBLE_MARKUP = re.compile(r"[<&][A-Za-z0-9/!?#]")
+MAX_MARKUP = 200  # possible tags and references; a comment with 20 links has 80
+
+
+def _stand_in(match: re.Match[str]) -> str:
+    return _STAND_INS[match[0]]
 
 
 def render_body(text: str) -> Rendered:
     """HTML for a body that clean_body has produced, in a <div> carrying its direction."""
     if _NEEDS_SANITIZER.search(text):
-        content = _render_markup(text)
+        if len(_POSSIBLE_MARKUP.findall(text)) > MAX_MARKUP:
+            content = _render_plain(text)
+        else:
+            content = _render_markup(_LONE_MARKUP.sub(_stand_in, text))
+            content = content.translate(_ESCAPE_STAND_INS)
         # Tags, URLs and addresses are Latin letters the reader doesn't read as prose; counted,
         # a long link would turn a short Arabic comment left-to-right.
         direction = text_direction(_NOT_PROSE.sub(" ", text))

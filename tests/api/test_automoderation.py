@@ -76,7 +76,7 @@ async def test_bad_settings_are_named(client: TestClient, site: SiteFixture) -> 
         "max_links",
         "banned_terms",
         "colour",
-        "suspect_terms",
+        "suspect_terms[1]",
         "hourly_limit",
     }
 
@@ -392,3 +392,68 @@ async def test_each_endpoint_gets_its_own_dotless_webhook_id(
     ]
     assert len(ids) == 2 and len(set(ids)) == 2
     assert all(re.fullmatch(r"msg_[0-9a-f]{32}", msg_id) for msg_id in ids)
+
+
+# --- Issue 9: a rejection needs the banned word as written; settings lists are bounded --------
+
+
+@pytest.mark.parametrize(
+    ("banned", "body", "name"),
+    [
+        ("زير", "قال وزير الخارجية إن الاجتماع كان مثمراً", "مراسل"),  # وزير: minister
+        ("لد", "ولد الطفل في بغداد صباح اليوم", "قارئة"),  # ولد: was born
+        ("حمار", "للحمار البري أهمية بيئية في الصحراء", "باحث"),  # to the (wild) donkey
+        ("عرب", "وعرب الجالية احتفلوا بالعيد في باريس", "متابع"),  # and the Arabs of…
+        ("sраm", "We got spam calls all week", "Reader"),  # a look-alike term meets plain text
+    ],
+)
+async def test_a_banned_term_found_only_through_a_clitic_or_folding_flags_and_never_rejects(
+    client: TestClient, site: SiteFixture, banned: str, body: str, name: str
+) -> None:
+    await patch_settings(client, site, banned_terms=[banned])
+    comment = await post_comment(client, site, body=body, name=name)
+    assert comment["status"] == "pending"
+    detail = await (await client.get(f"/v1/comments/{comment['id']}", headers=site.auth())).json()
+    assert detail["status"] == "pending" and detail["reason"] is None
+    assert {"kind": "loose_match", "term": banned} == {
+        key: detail["flags"][0][key] for key in ("kind", "term")
+    }
+    assert detail["history"] == []
+
+
+async def test_the_banned_word_as_written_still_rejects_in_arabic_and_english(
+    client: TestClient, site: SiteFixture
+) -> None:
+    await patch_settings(client, site, banned_terms=["زير نساء", "scum"])
+    arabic = await post_comment(client, site, body="هذا الرجل زيرُ نساء معروف", name="قارئ")
+    english = await post_comment(
+        client, site, body="You are SCUM.", name="Bob", email="bob@example.com"
+    )
+    assert arabic["status"] == english["status"] == "rejected"
+
+
+async def test_settings_lists_are_bounded_and_the_bad_item_is_named(
+    client: TestClient, site: SiteFixture
+) -> None:
+    path = f"/v1/sites/{site.slug}/settings"
+
+    async def refused(**changes: Any) -> dict[str, str]:
+        response = await client.patch(path, json=changes, headers=site.auth(site.admin))
+        assert response.status == 422
+        assert response.content_type == "application/problem+json"
+        return {e["field"]: e["message"] for e in (await response.json())["errors"]}
+
+    too_many = [f"term{n}" for n in range(1001)]
+    assert "1,000" in (await refused(banned_terms=too_many))["banned_terms"]
+    long_term = "ا" * 101
+    errors = await refused(banned_terms=["حمار", "spam", "ok", long_term], suspect_terms=[""])
+    assert set(errors) == {"banned_terms[3]", "suspect_terms[0]"}
+    assert "100" in errors["banned_terms[3]"]
+    errors = await refused(suspect_terms=["one two three four five six"])
+    assert "5 words" in errors["suspect_terms[0]"]
+    errors = await refused(banned_terms=[f"{n:03}" + "x" * 96 for n in range(210)])
+    assert "20,000 characters" in errors["banned_terms"]
+    # At the limits, accepted.
+    at_limit = [f"{n:03}" + "x" * 17 for n in range(1000)]  # 20,000 characters
+    updated = await patch_settings(client, site, banned_terms=at_limit)
+    assert len(updated["banned_terms"]) == 1000

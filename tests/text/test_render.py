@@ -20,6 +20,8 @@ from moderation.text.render import (
     ALLOWED_TAGS,
     AUTHOR_TAGS,
     LINK_REL,
+    MAX_LINKS,
+    MAX_MARKUP,
     _render_markup,
     _render_plain,
     render_body,
@@ -528,3 +530,29 @@ def test_a_short_arabic_comment_with_a_long_link_still_reads_right_to_left() -> 
     linked = '<a href="https://www.example.com/news/2026/11/another-long-slug">المصدر</a> جيد'
     assert render_body(linked).direction == "rtl"
     assert render_body("Read https://ar.wikipedia.org/wiki/القاهرة please").direction == "ltr"
+
+
+# --- Issue 9: bounded cost ------------------------------------------------------------------
+
+
+def test_lone_angle_brackets_and_ampersands_are_escaped_in_links_attributes_and_text() -> None:
+    html = render_body('see http://example.com/?a=1&=b&c=< now, <a title="a<b & c">t</a> & 3 < 4')
+    assert html.html == (
+        '<div dir="ltr"><p>see <a href="http://example.com/?a=1&amp;=b&amp;c=" '
+        'rel="nofollow ugc noopener">http://example.com/?a=1&amp;=b&amp;c=</a>&lt; now, '
+        '<a title="a&lt;b &amp; c" rel="nofollow ugc noopener">t</a> &amp; 3 &lt; 4</p></div>'
+    )
+
+
+def test_a_body_with_more_markup_than_a_comment_needs_is_shown_as_text() -> None:
+    body = "<b>مهم</b> " * (MAX_MARKUP // 2 + 1)
+    rendered = render_body(body)
+    assert "<b>" not in rendered.html and rendered.html.count("&lt;b&gt;") == MAX_MARKUP // 2 + 1
+    assert rendered.direction == "rtl"
+
+
+def test_a_body_with_more_links_than_a_comment_needs_keeps_them_as_text() -> None:
+    many = render_body("<b>x</b> " + "example.com " * (MAX_LINKS + 1))
+    assert "<a " not in many.html and "<b>x</b>" in many.html
+    few = render_body("<b>x</b> " + "example.com " * MAX_LINKS)
+    assert few.html.count("<a ") == MAX_LINKS
