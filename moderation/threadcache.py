@@ -173,7 +173,7 @@ async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = ThreadCache()
     app[THREADS] = cache
     stopping = asyncio.Event()
-    database_url = app[SETTINGS].database_url
+    database_url = app[SETTINGS].session_database_url
     assert database_url, "the database URL is resolved before the app starts"
     task = asyncio.create_task(_listen(cache, database_url, stopping), name="thread-listener")
     _ = app[POOL]  # the pool opens first; the listener is only a companion to it
