@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, errors, logs, metrics, ratelimit, threadcache
+from . import db, errors, logs, metrics, ratelimit, replica, threadcache
 from .api import console, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -32,6 +32,7 @@ def create_app(settings: Settings) -> web.Application:
             db.pool_ctx,
             _directory_ctx,
             threadcache.thread_cache_ctx,
+            replica.reads_ctx,
             ratelimit.sweeper_ctx,
             dispatcher.dispatcher_ctx,
         ]

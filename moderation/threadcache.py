@@ -50,6 +50,8 @@ class ThreadCache:
         self._changes: dict[tuple[int, str], int] = {}
         self._forgotten_changes = 0  # how often _changes was emptied to bound its size
         self.listening = False
+        # Told of each thread that changed, and (None) when the cache forgets what it held.
+        self.on_change: Callable[[tuple[int, str] | None], None] = lambda _: None
 
     def get(self, site_id: int, thread: str, cursor: str | None, limit: int) -> Page | None:
         pages = self._threads.get((site_id, thread))
@@ -109,6 +111,7 @@ class ThreadCache:
                 del self._building[key]
 
     def invalidate(self, site_id: int, thread: str) -> None:
+        self.on_change((site_id, thread))
         self._changes[(site_id, thread)] = self._changes.get((site_id, thread), 0) + 1
         if len(self._changes) > MAX_ENTRIES:
             self._changes.clear()
@@ -121,6 +124,7 @@ class ThreadCache:
             self._size -= len(pages)
 
     def clear(self) -> None:
+        self.on_change(None)
         self._threads.clear()
         self._size = 0
 

@@ -161,8 +161,7 @@ def primary_with_replica() -> Iterator[tuple[str, str]]:
         primary_port, replica_port = free_port(), free_port()
         with _cluster(primary_data, primary_port) as primary:
             _run(
-                [basebackup, "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres"]
-                + ["-D", str(replica_data), "-R", "-X", "stream", "-c", "fast"]
+                [basebackup, "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-D", str(replica_data), "-R", "-X", "stream", "-c", "fast"]
             )
             with _cluster(replica_data, replica_port) as replica:
                 yield primary, replica
