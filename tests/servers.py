@@ -160,8 +160,9 @@ def primary_with_replica() -> Iterator[tuple[str, str]]:
             conf.write("wal_level = replica\nmax_wal_senders = 4\nfsync = off\n")
         primary_port, replica_port = free_port(), free_port()
         with _cluster(primary_data, primary_port) as primary:
+            address = ["-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres"]
             _run(
-                [basebackup, "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-D", str(replica_data), "-R", "-X", "stream", "-c", "fast"]
+                [basebackup, *address, "-D", str(replica_data), "-R", "-X", "stream", "-c", "fast"]
             )
             with _cluster(replica_data, replica_port) as replica:
                 yield primary, replica
