@@ -314,6 +314,7 @@ async def delivery_state(
 # UPDATE then leases them and counts the attempt, in one statement and one short transaction.
 # `attempts` after the increment is the attempt number and the claim's fencing token.
 CLAIM_DUE = """
+-- cross-tenant: every dispatcher serves every site
 UPDATE webhook_deliveries d
    SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
   FROM (SELECT dd.site_id, dd.id
@@ -356,7 +357,8 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
 async def seconds_until_next_due(conn: Connection) -> float | None:
     """Seconds until the earliest pending delivery that isn't due yet becomes due."""
     value = await conn.fetchval(
-        """SELECT extract(epoch FROM min(next_attempt_at) - now())
+        """-- cross-tenant: when any site's next delivery is due
+           SELECT extract(epoch FROM min(next_attempt_at) - now())
              FROM webhook_deliveries
             WHERE status = 'pending' AND next_attempt_at > now()"""
     )
@@ -429,7 +431,8 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
 async def oldest_due_age(conn: Connection) -> float:
     """Seconds the oldest due, unclaimed delivery has been waiting (0 when there is none)."""
     value = await conn.fetchval(
-        """SELECT extract(epoch FROM now() - min(next_attempt_at))
+        """-- cross-tenant: the backlog gauge over every site
+           SELECT extract(epoch FROM now() - min(next_attempt_at))
              FROM webhook_deliveries
             WHERE status = 'pending' AND next_attempt_at <= now()
               AND (locked_until IS NULL OR locked_until < now())"""
