@@ -6,6 +6,8 @@ import asyncio
 import importlib.util
 import json
 import os
+import shutil
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -399,3 +401,67 @@ def scale_out(bench: Bench, s: Systems) -> list[Row]:
 
 def skipped(scenario: str, error: OutOfTime) -> list[Row]:
     return [Row(scenario, "—", note=str(error))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scale-out: the same service through PgBouncer (transaction mode), against it straight.
+# ---------------------------------------------------------------------------------------------
+def through_pgbouncer(bench: Bench, s: Systems) -> list[Row]:
+    """Ingest, the (cached) thread read and the moderator queue (a query per request), each
+    through a PgBouncer in transaction mode against the pinned instance that goes straight."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests import servers  # the tests' PgBouncer starter, so both run the same one
+
+    if shutil.which("pgbouncer") is None and not Path("/usr/sbin/pgbouncer").exists():
+        return [Row("pgbouncer", "ours", note="n/a: pgbouncer is not installed")]
+    plan = bench.plan
+    bench.reserve(3 * 2 * (plan.warmup + plan.rounds * plan.seconds) + 10, "pgbouncer")
+    with servers.pgbouncer(s.server_url) as pooled_server:
+        host, port = servers.address(pooled_server)
+        pooled = ours.Moderation(
+            servers.with_address(s.database_url, host, port),
+            s.log_dir,
+            name="moderation-pgbouncer",
+            secret_key=s.moderation.env["MODERATION_SECRET_KEY"],
+        )
+        pooled.env["MODERATION_DIRECT_DATABASE_URL"] = s.database_url
+        pooled.env["MODERATION_DATABASE_STATEMENT_CACHE_SIZE"] = "0"
+        server = pooled.start(bench.placement.pin(bench.placement.server_cpu))
+        try:
+            return _pooled_rows(bench, s, server)
+        finally:
+            pooled.stop()
+
+
+def _pooled_rows(bench: Bench, s: Systems, pooled: Server) -> list[Row]:
+    posts = workload.write_lua_data(
+        s.data("pooled-ingest"),
+        workload.ours_posts(ours.SITE, s.bodies),
+        headers={"Content-Type": "application/json"},
+        unique=True,
+        forwarded=True,
+    )
+    thread = f"/v1/sites/{ours.SITE}/comments?thread={quote(s.thread, safe='')}&limit=100"
+    read = workload.write_lua_data(s.data("pooled-read"), [(thread,)])
+    queue = workload.write_lua_data(
+        s.data("pooled-queue"),
+        [(f"/v1/sites/{ours.SITE}/queue?status=pending&limit=50",)],
+        headers={"Authorization": f"Bearer {s.tokens.moderator}"},
+    )
+    rows: list[Row] = []
+    for name, script, data in (
+        ("pgbouncer: ingest", "post.lua", posts),
+        ("pgbouncer: thread read", "get.lua", read),
+        ("pgbouncer: queue page", "get.lua", queue),
+    ):
+        direct, through = bench.interleave(
+            name,
+            [
+                _load(bench, "ours (direct)", s.ours, script, data),
+                _load(bench, "ours (PgBouncer)", pooled, script, data),
+            ],
+        )
+        through.ratios.append(ratio(through, direct, "× direct", None))
+        through.note = "PgBouncer's own CPU not counted (it is not pinned)"
+        rows += [direct, through]
+    return rows
