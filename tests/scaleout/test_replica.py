@@ -16,6 +16,7 @@ from moderation.app import create_app
 from moderation.config import Settings
 from moderation.migrate import migrate
 from moderation.replica import READS, lsn_value
+from moderation.threadcache import THREADS
 from tests import servers
 from tests.conftest import (
     SiteFixture,
@@ -188,3 +189,32 @@ async def test_a_take_down_leaves_every_instance_within_the_bound_while_the_repl
     reads_before = other.app[READS].replica_reads
     assert await read_ids(other, site, limit=4) == []
     assert other.app[READS].replica_reads == reads_before + 1  # back on the replica
+
+
+async def test_while_changes_cannot_be_heard_reads_go_to_the_primary(
+    primary_client: TestClient, replica_conn: asyncpg.Connection, replication: tuple[str, str]
+) -> None:
+    site = await make_site(primary_client, "daily")
+    comment = await post_comment(primary_client, site, thread=THREAD, body="بلا إشعار")
+    await caught_up(*replication)
+    await replica_conn.execute("SELECT pg_wal_replay_pause()")
+    primary = await asyncpg.connect(replication[0])
+    try:
+        # The thread listener's connection drops; a change made now is announced to nobody.
+        await primary.execute(
+            """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND query LIKE 'LISTEN%'"""
+        )
+        cache = primary_client.app[THREADS]
+        deadline = time.monotonic() + 5
+        while cache.listening:
+            assert time.monotonic() < deadline, "the listener did not notice its connection drop"
+            await asyncio.sleep(0.01)
+        await primary.execute(
+            "UPDATE comments SET status = 'approved', decided_at = now() WHERE id = $1",
+            int(comment["id"]),
+        )
+    finally:
+        await primary.close()
+    # The replica (paused) has not got it; the primary has, and is asked.
+    assert await read_ids(primary_client, site, limit=9) == [comment["id"]]
