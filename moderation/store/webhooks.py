@@ -376,6 +376,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
         return 0
     status = await conn.execute(
         """
+        -- cross-tenant: one batch of results, from deliveries of many sites
         WITH result AS (
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
                                  $5::float8[], $6::timestamptz[], $7::integer[], $8::text[],
@@ -416,7 +417,8 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
     if not claims:
         return 0
     status = await conn.execute(
-        """UPDATE webhook_deliveries d
+        """-- cross-tenant: a dispatcher's claims span sites
+           UPDATE webhook_deliveries d
               SET locked_until = NULL, attempts = d.attempts - 1
              FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS r(site_id, id, attempt)
             WHERE d.site_id = r.site_id AND d.id = r.id

@@ -180,10 +180,9 @@ SQL_START = re.compile(
     r"^\s*(--[^\n]*\n\s*)?\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE
 )
 TABLES_USED = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_]+)", re.IGNORECASE)
-# site_id = $n / = ANY(...) / IN (...), a (site_id, ...) conflict target or INSERT column list.
+# `site_id = $n` (or `= ANY ($n)`), or an INSERT whose first column is site_id: one tenant.
 SITE_FILTER = re.compile(
-    r"\bsite_id\s*=\s*(\$\d|any\b)|\(\s*site_id\s*,|\bsite_id\s*,\s*\w+\)\s*(VALUES|SELECT)"
-    r"|INSERT INTO \w+\s*\(\s*site_id\b",
+    r"\bsite_id\s*=\s*(\$\d|any\s*\(\s*\$\d)|\bINSERT\s+INTO\s+\w+\s*\(\s*site_id\b",
     re.IGNORECASE,
 )
 
