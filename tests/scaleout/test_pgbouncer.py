@@ -9,7 +9,12 @@ import pytest
 
 from moderation.config import ConfigError, Settings
 from moderation.db import create_pool
+from moderation.migrate import sql_dir
+from tests import servers
 from tests.conftest import make_settings
+from tests.test_cli import cli_env, run_cli
+
+__all__ = ["cli_env"]  # the fixture, shared with the command line's tests
 
 
 async def run_queries(settings: Settings, count: int = 200) -> list[BaseException]:
@@ -60,3 +65,36 @@ def test_the_pooler_replica_and_cache_settings_are_read_from_the_environment() -
 def test_a_bad_statement_cache_size_is_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="MODERATION_DATABASE_STATEMENT_CACHE_SIZE"):
         Settings.from_env({"MODERATION_DATABASE_STATEMENT_CACHE_SIZE": raw})
+
+
+def test_migrate_takes_its_session_lock_on_the_direct_url_not_through_the_pooler(
+    cli_env: dict[str, str], pgbouncer_server_url: str, scratch_database: str
+) -> None:
+    """The migrations' advisory lock is a session lock: through a transaction pooler its unlock
+    could land on another server connection and leave it held. `migrate` uses the direct URL:
+    it succeeds even with nothing listening where DATABASE_URL points."""
+    nowhere = servers.with_address(scratch_database, "127.0.0.1", servers.free_port())
+    env = {**cli_env, "DATABASE_URL": nowhere, "MODERATION_DIRECT_DATABASE_URL": scratch_database}
+    migrated = run_cli("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+
+    async def locks_and_migrations() -> tuple[int, int]:
+        conn = await asyncpg.connect(scratch_database)
+        try:
+            held = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            migrations = await conn.fetchval("SELECT count(*) FROM schema_migrations")
+            return held, migrations
+        finally:
+            await conn.close()
+
+    held, migrations = asyncio.run(locks_and_migrations())
+    assert held == 0
+    assert migrations == len(list(sql_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")))
+    # Site and token commands go through the pooler, with the statement cache off.
+    env["DATABASE_URL"] = servers.with_address(
+        scratch_database, *servers.address(pgbouncer_server_url)
+    )
+    env["MODERATION_DATABASE_STATEMENT_CACHE_SIZE"] = "0"
+    assert run_cli("site", "create", "al-akhbar", "--name", "الأخبار", env=env).returncode == 0
+    token = run_cli("token", "create", "--site", "al-akhbar", "--role", "moderator", env=env)
+    assert token.returncode == 0 and token.stdout.startswith("cmod_")
