@@ -29,8 +29,8 @@ def free_port() -> int:
 
 def with_address(url: str, host: str, port: int) -> str:
     parts = urlsplit(url)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}:{port}"))
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}:{port}"))
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -78,7 +78,8 @@ def pgbouncer(server_url: str) -> Iterator[str]:
     user = upstream.username or "postgres"
     folder = _owned_temp_dir("moderation-pgbouncer-")
     port = free_port()
-    (folder / "users.txt").write_text(f'"{user}" ""\n')
+    # PgBouncer logs in to the server with the password the URL carries, if any.
+    (folder / "users.txt").write_text(f'"{user}" "{upstream.password or ""}"\n')
     (folder / "pgbouncer.ini").write_text(
         f"""[databases]
 * = host={upstream.hostname or "127.0.0.1"} port={upstream.port or 5432}
