@@ -54,6 +54,7 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
             app[READ_POOL] = pool
             yield
             return
-        async with create_pool(settings, url=settings.read_database_url) as replica:
+        # min_size 0: the service starts, and reads fall back to the primary, without it.
+        async with create_pool(settings, min_size=0, url=settings.read_database_url) as replica:
             app[READ_POOL] = replica
             yield

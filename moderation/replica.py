@@ -11,15 +11,24 @@ never staler on a replica than it would be on the primary, however far the repli
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
+import structlog
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 
 from .db import POOL, READ_POOL
+from .errors import DATABASE_UNAVAILABLE
 from .store import Connection
 from .threadcache import MAX_ENTRIES, THREADS, ThreadCache
+
+log = structlog.get_logger("moderation.replica")
+
+# After the replica fails to answer, reads go to the primary for this long before it is tried.
+REPLICA_RETRY_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -44,6 +53,7 @@ class Reads:
         self._behind: dict[tuple[int, str], _Mark] = {}
         # Set when what changed is unknown (the cache was emptied): every thread is behind it.
         self._all_behind: _Mark | None = None
+        self._replica_down_until = 0.0
         self.replica_reads = 0
         self.primary_reads = 0
         cache.on_change = self.changed
@@ -61,14 +71,34 @@ class Reads:
     async def connection(self, site_id: int, thread: str) -> AsyncIterator[Connection]:
         """A connection that sees every change to the thread that this instance has heard of."""
         replica = self._replica
-        if replica is not None and await self._caught_up(replica, (site_id, thread)):
+        conn = None if replica is None else await self._replica_connection(replica, site_id, thread)
+        if replica is not None and conn is not None:
             self.replica_reads += 1
-            async with replica.acquire() as conn:
+            try:
                 yield conn
+            finally:
+                await replica.release(conn)
             return
         self.primary_reads += 1
         async with self._primary.acquire() as conn:
             yield conn
+
+    async def _replica_connection(
+        self, replica: asyncpg.Pool, site_id: int, thread: str
+    ) -> PoolConnectionProxy | None:
+        """A replica connection that has replayed every change heard of to the thread; None
+        when the primary must answer (the replica is behind, or does not answer)."""
+        if time.monotonic() < self._replica_down_until:
+            return None
+        try:
+            if not await self._caught_up(replica, (site_id, thread)):
+                return None
+            conn: PoolConnectionProxy = await replica.acquire()
+            return conn
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("replica_unavailable", error=type(exc).__name__)
+            self._replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+            return None
 
     async def _caught_up(self, replica: asyncpg.Pool, key: tuple[int, str]) -> bool:
         if not self._cache.listening:

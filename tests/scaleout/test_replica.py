@@ -218,3 +218,23 @@ async def test_while_changes_cannot_be_heard_reads_go_to_the_primary(
         await primary.close()
     # The replica (paused) has not got it; the primary has, and is asked.
     assert await read_ids(primary_client, site, limit=9) == [comment["id"]]
+
+
+async def test_without_a_replica_answering_reads_fall_back_to_the_primary(
+    aiohttp_client: Any, database_url: str, clean_database: None
+) -> None:
+    nowhere = servers.with_address(database_url, "127.0.0.1", servers.free_port())
+    client = await aiohttp_client(
+        create_app(make_settings(database_url, read_database_url=nowhere))
+    )
+    site = await make_site(client, "weekly")
+    comment = await post_comment(client, site, thread=THREAD, body="The replica is down.")
+    await approve(client, site, comment["id"])
+    deadline = time.monotonic() + 5
+    while not client.app[THREADS].listening:  # until then every read goes to the primary anyway
+        assert time.monotonic() < deadline, "the thread listener did not start"
+        await asyncio.sleep(0.01)
+    for limit in (10, 11):  # the second read does not try the replica again
+        assert await read_ids(client, site, limit=limit) == [comment["id"]]
+    assert client.app[READS].replica_reads == 0
+    assert client.app[READS].primary_reads == 2
