@@ -147,7 +147,13 @@ def _start_systems(
     )
 
 
-def _run_scenarios(bench: Bench, systems: scenarios.Systems) -> list[report.Row]:
+SCENARIOS = ("thread read", "ingest", "flood", "depth", "webhooks", "scale-out", "pgbouncer")
+ISSO_SCENARIOS = {"thread read", "ingest"}
+
+
+def _run_scenarios(
+    bench: Bench, systems: scenarios.Systems, only: set[str] | None = None
+) -> list[report.Row]:
     steps: list[tuple[str, Callable[[], list[report.Row]]]] = [
         ("thread read", lambda: scenarios.thread_read(bench, systems)),
         ("ingest", lambda: scenarios.ingest(bench, systems)),
@@ -155,9 +161,12 @@ def _run_scenarios(bench: Bench, systems: scenarios.Systems) -> list[report.Row]
         ("depth", lambda: scenarios.depth_scenario(bench, systems)),
         ("webhooks", lambda: scenarios.webhooks(bench, systems)),
         ("scale-out", lambda: scenarios.scale_out(bench, systems)),
+        ("pgbouncer", lambda: scenarios.through_pgbouncer(bench, systems)),
     ]
     rows: list[report.Row] = []
     for name, step in steps:
+        if only is not None and name not in only:
+            continue
         progress(f"[{bench.elapsed:5.0f}s] {name} ...")
         try:
             rows += step()
@@ -182,7 +191,15 @@ def main() -> int:
         action="store_true",
         help="after each scenario, one extra run of ours under py-spy; summaries after the table",
     )
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help=f"comma-separated scenarios to run, of: {', '.join(SCENARIOS)}",
+    )
     args = parser.parse_args()
+    only = None if args.only is None else {n.strip() for n in args.only.split(",") if n.strip()}
+    if only is not None and not only <= set(SCENARIOS):
+        parser.error(f"--only: unknown scenario(s) {', '.join(sorted(only - set(SCENARIOS)))}")
     plan = QUICK if args.quick else FULL
     try:
         loadgen.require_wrk()
@@ -218,6 +235,8 @@ def main() -> int:
     stops: list[Callable[[], None]] = []
     failure = None
     try:
+        if only is not None and not only & ISSO_SCENARIOS:
+            raise RuntimeError("not needed by the scenarios asked for")
         facts["isso_version"] = isso_peer.ensure_installed()
     except Exception as exc:  # the peer is optional: its rows say why they are missing
         facts["notes"].append(f"Isso not available: {exc}")
@@ -226,7 +245,7 @@ def main() -> int:
             facts["database"] = db.description
             try:
                 systems = _start_systems(bench, db, facts, workdir, log_dir, texts, stops)
-                rows = _run_scenarios(bench, systems)
+                rows = _run_scenarios(bench, systems, only)
                 facts["notes"] += systems.notes
             except Exception as exc:
                 traceback.print_exc()

@@ -6,6 +6,8 @@ import asyncio
 import importlib.util
 import json
 import os
+import shutil
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -399,3 +401,80 @@ def scale_out(bench: Bench, s: Systems) -> list[Row]:
 
 def skipped(scenario: str, error: OutOfTime) -> list[Row]:
     return [Row(scenario, "—", note=str(error))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scale-out: the same service through PgBouncer (transaction mode), against it straight.
+# ---------------------------------------------------------------------------------------------
+def through_pgbouncer(bench: Bench, s: Systems) -> list[Row]:
+    """Ingest, the (cached) thread read and the moderator queue (a query per request), each
+    through a PgBouncer in transaction mode against the pinned instance that goes straight, and
+    against one that goes straight without the statement cache (what PgBouncer 1.18 needs), so
+    the pooler's hop and the cache's absence show apart."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests import servers  # the tests' PgBouncer starter, so both run the same one
+
+    if shutil.which("pgbouncer") is None and not Path("/usr/sbin/pgbouncer").exists():
+        return [Row("pgbouncer", "ours", note="n/a: pgbouncer is not installed")]
+    plan = bench.plan
+    bench.reserve(3 * 3 * (plan.warmup + plan.rounds * plan.seconds) + 15, "pgbouncer")
+    pin = bench.placement.pin(bench.placement.server_cpu)
+    with servers.pgbouncer(s.server_url) as pooled_server:
+        instances = []
+        try:
+            for name, url in (
+                ("moderation-uncached", s.database_url),
+                (
+                    "moderation-pgbouncer",
+                    servers.with_address(s.database_url, *servers.address(pooled_server)),
+                ),
+            ):
+                instance = ours.Moderation(
+                    url, s.log_dir, name=name, secret_key=s.moderation.env["MODERATION_SECRET_KEY"]
+                )
+                instance.env["MODERATION_DIRECT_DATABASE_URL"] = s.database_url
+                instance.env["MODERATION_DATABASE_STATEMENT_CACHE_SIZE"] = "0"
+                instances.append(instance)
+                instance.start(pin)
+            uncached, pooled = (instance.server for instance in instances)
+            assert uncached is not None and pooled is not None
+            return _pooled_rows(bench, s, uncached, pooled)
+        finally:
+            for instance in instances:
+                instance.stop()
+
+
+def _pooled_rows(bench: Bench, s: Systems, uncached: Server, pooled: Server) -> list[Row]:
+    posts = workload.write_lua_data(
+        s.data("pooled-ingest"),
+        workload.ours_posts(ours.SITE, s.bodies),
+        headers={"Content-Type": "application/json"},
+        unique=True,
+        forwarded=True,
+    )
+    thread = f"/v1/sites/{ours.SITE}/comments?thread={quote(s.thread, safe='')}&limit=100"
+    read = workload.write_lua_data(s.data("pooled-read"), [(thread,)])
+    queue = workload.write_lua_data(
+        s.data("pooled-queue"),
+        [(f"/v1/sites/{ours.SITE}/queue?status=pending&limit=50",)],
+        headers={"Authorization": f"Bearer {s.tokens.moderator}"},
+    )
+    rows: list[Row] = []
+    for name, script, data in (
+        ("pgbouncer: ingest", "post.lua", posts),
+        ("pgbouncer: thread read", "get.lua", read),
+        ("pgbouncer: queue page", "get.lua", queue),
+    ):
+        direct, no_cache, through = bench.interleave(
+            name,
+            [
+                _load(bench, "ours (direct)", s.ours, script, data),
+                _load(bench, "ours (direct, no cache)", uncached, script, data),
+                _load(bench, "ours (PgBouncer)", pooled, script, data),
+            ],
+        )
+        no_cache.ratios.append(ratio(no_cache, direct, "× direct", None))
+        through.ratios.append(ratio(through, direct, "× direct", None))
+        through.note = "statement cache off; PgBouncer's own CPU not counted (not pinned)"
+        rows += [direct, no_cache, through]
+    return rows

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, deadlines, errors, logs, metrics, ratelimit, threadcache
+from . import db, deadlines, errors, logs, metrics, ratelimit, replica, threadcache
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> web.Application:
             db.pool_ctx,
             _directory_ctx,
             threadcache.thread_cache_ctx,
+            replica.reads_ctx,
             ratelimit.sweeper_ctx,
             dispatcher.dispatcher_ctx,
             sender.sender_ctx,

@@ -122,7 +122,7 @@ async def _with_pool(settings: Settings, action: Any) -> Any:
 
 async def _prepare(settings: Settings, *, embedded: bool) -> None:
     """Migrate; on a fresh embedded database, create the demo site and print how to use it."""
-    conn = await asyncpg.connect(settings.database_url)
+    conn = await asyncpg.connect(settings.session_database_url)
     try:
         await migrate(conn, settings.sql_dir)
     finally:

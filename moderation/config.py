@@ -114,7 +114,15 @@ def _plain_address(text: str) -> bool:
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Settings:
     # None means "run on an embedded PostgreSQL kept under data_dir" (development only).
-    database_url: str | None = None
+    database_url: str | None = field(default=None, repr=False)
+    # LISTEN and the migrations' session advisory lock need a session of their own: behind a
+    # pooler in transaction mode this names the database itself (None: database_url).
+    direct_database_url: str | None = field(default=None, repr=False)
+    # A streaming replica for public thread reads (None: they go to database_url).
+    read_database_url: str | None = field(default=None, repr=False)
+    # asyncpg's prepared-statement cache; 0 behind a PgBouncer older than 1.21 in transaction
+    # mode, which cannot follow named prepared statements from one server to the next.
+    statement_cache_size: int = 100
     host: str = "127.0.0.1"
     port: int = 8080
     # Key for the HMAC of authors' email addresses; generated under data_dir in embedded mode.
@@ -169,6 +177,11 @@ class Settings:
     def log_json(self) -> bool:
         return not self.development
 
+    @property
+    def session_database_url(self) -> str | None:
+        """Where to LISTEN and take session locks: never through a transaction pooler."""
+        return self.direct_database_url or self.database_url
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         secret = env.get("MODERATION_SECRET_KEY", "")
@@ -211,8 +224,14 @@ class Settings:
         mail_connections = _int(env, "MODERATION_MAIL_CONNECTIONS", 4)
         if mail_connections < 1:
             raise ConfigError("MODERATION_MAIL_CONNECTIONS must be at least 1")
+        statement_cache_size = _int(env, "MODERATION_DATABASE_STATEMENT_CACHE_SIZE", 100)
+        if statement_cache_size < 0:
+            raise ConfigError("MODERATION_DATABASE_STATEMENT_CACHE_SIZE must not be negative")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            direct_database_url=env.get("MODERATION_DIRECT_DATABASE_URL") or None,
+            read_database_url=env.get("MODERATION_READ_DATABASE_URL") or None,
+            statement_cache_size=statement_cache_size,
             host=env.get("MODERATION_HOST", "127.0.0.1"),
             port=_int(env, "PORT", 8080),
             secret_key=secret.encode(),

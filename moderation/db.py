@@ -11,6 +11,8 @@ from aiohttp import web
 from .config import SETTINGS, Settings
 
 POOL = web.AppKey("moderation.pool", asyncpg.Pool)
+# Public thread reads: a pool on the read replica, or POOL itself when there is none.
+READ_POOL = web.AppKey("moderation.read_pool", asyncpg.Pool)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -22,14 +24,18 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
-def create_pool(settings: Settings, *, min_size: int | None = None) -> asyncpg.Pool:
-    assert settings.database_url, "the database URL is resolved before the pool opens"
+def create_pool(
+    settings: Settings, *, min_size: int | None = None, url: str | None = None
+) -> asyncpg.Pool:
+    url = url or settings.database_url
+    assert url, "the database URL is resolved before the pool opens"
     return asyncpg.create_pool(
-        settings.database_url,
+        url,
         min_size=settings.pool_min_size if min_size is None else min_size,
         max_size=settings.pool_max_size,
         init=init_connection,
         command_timeout=30,
+        statement_cache_size=settings.statement_cache_size,
         # No server-side state is left on connections (no session GUCs, no LISTEN on pooled
         # ones, no prepared statements by name), so the default per-release RESET ALL is waste.
         reset=_no_reset,
@@ -41,6 +47,14 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 
 async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with create_pool(app[SETTINGS]) as pool:
+    settings = app[SETTINGS]
+    async with create_pool(settings) as pool:
         app[POOL] = pool
-        yield
+        if settings.read_database_url is None:
+            app[READ_POOL] = pool
+            yield
+            return
+        # min_size 0: the service starts, and reads fall back to the primary, without it.
+        async with create_pool(settings, min_size=0, url=settings.read_database_url) as replica:
+            app[READ_POOL] = replica
+            yield

@@ -22,6 +22,7 @@ from .domain import (
 from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from .identity import IPAddress, email_fingerprint
 from .pagination import Cursor, encode_cursor
+from .replica import Reads
 from .schemas import Decision, Submission
 from .store import Connection, audit, claims, comments, outbox, sites
 from .text import fold
@@ -297,9 +298,9 @@ async def comment_detail(
 
 
 async def thread_page(
-    pool: asyncpg.Pool, site: Site, thread: str, after: Cursor | None, limit: int
+    reads: Reads, site: Site, thread: str, after: Cursor | None, limit: int
 ) -> Page:
-    async with pool.acquire() as conn:
+    async with reads.connection(site.id, thread) as conn:
         rows = await comments.approved_in_thread(conn, site.id, thread, after, limit + 1)
     return _page(rows, limit, by_creation=True)
 

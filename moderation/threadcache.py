@@ -65,6 +65,8 @@ class ThreadCache:
         self._changes: dict[tuple[int, str], int] = {}
         self._forgotten_changes = 0  # how often _changes was emptied to bound its size
         self.listening = False
+        # Told of each thread that changed, and (None) when the cache forgets what it held.
+        self.on_change: Callable[[tuple[int, str] | None], None] = lambda _: None
 
     def __len__(self) -> int:
         return len(self._probation) + len(self._protected)
@@ -157,6 +159,7 @@ class ThreadCache:
                 del self._building[key]
 
     def invalidate(self, site_id: int, thread: str) -> None:
+        self.on_change((site_id, thread))
         self._changes[(site_id, thread)] = self._changes.get((site_id, thread), 0) + 1
         if len(self._changes) > MAX_ENTRIES:
             self._changes.clear()
@@ -171,6 +174,7 @@ class ThreadCache:
     def clear(self) -> None:
         self._probation.clear()
         self._protected.clear()
+        self.on_change(None)
         self._threads.clear()
 
     def on_notification(self, payload: str) -> None:
@@ -222,7 +226,7 @@ async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = ThreadCache()
     app[THREADS] = cache
     stopping = asyncio.Event()
-    database_url = app[SETTINGS].database_url
+    database_url = app[SETTINGS].session_database_url
     assert database_url, "the database URL is resolved before the app starts"
     task = asyncio.create_task(_listen(cache, database_url, stopping), name="thread-listener")
     _ = app[POOL]  # the pool opens first; the listener is only a companion to it

@@ -21,6 +21,7 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import Role, SiteSettings
 from moderation.migrate import migrate
+from tests import servers
 
 TEST_SECRET = b"test-secret-key-of-at-least-32-bytes!!"
 APP_TABLES = ", ".join(
@@ -143,9 +144,45 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `through_pgbouncer` run twice: straight to PostgreSQL and through PgBouncer."""
+    if "database_route" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "through_pgbouncer"
+    ):
+        metafunc.parametrize("database_route", ["direct", "pgbouncer"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_server_url(server_url: str) -> Iterator[str]:
+    """A real PgBouncer (pool_mode = transaction) on a free loopback port before the server."""
+    with servers.pgbouncer(server_url) as url:
+        yield url
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def database_route(request: pytest.FixtureRequest) -> str:
+    route: str = getattr(request, "param", "direct")
+    return route
+
+
+def routed_settings(
+    request: pytest.FixtureRequest, database_url: str, route: str, **overrides: Any
+) -> Settings:
+    """The app's settings for a route: through PgBouncer, the pooled connections go there
+    without a statement cache (PgBouncer 1.18), and LISTEN stays on the direct URL."""
+    if route == "direct":
+        return make_settings(database_url, **overrides)
+    pooled = servers.with_address(
+        database_url, *servers.address(request.getfixturevalue("pgbouncer_server_url"))
+    )
+    return make_settings(
+        pooled, direct_database_url=database_url, statement_cache_size=0, **overrides
+    )
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, database_url: str, database_route: str) -> Settings:
+    return routed_settings(request, database_url, database_route)
 
 
 @pytest.fixture

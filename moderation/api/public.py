@@ -21,6 +21,7 @@ from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..pagination import Cursor
 from ..ratelimit import REFUSALS
+from ..replica import READS
 from ..schemas import parse_submission, read_payload
 from ..threadcache import THREADS
 from ..views import public_view
@@ -85,7 +86,7 @@ async def list_thread(request: web.Request) -> web.Response:
     thread, raw_cursor, cursor, limit = _thread_request(request.query_string)
 
     async def build() -> bytes:
-        page = await service.thread_page(request.app[POOL], site, thread, cursor, limit)
+        page = await service.thread_page(request.app[READS], site, thread, cursor, limit)
         items = [public_view(c, site.slug) for c in page.items]
         return json_bytes({"items": items, "next_cursor": page.next_cursor})
 

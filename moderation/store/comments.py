@@ -120,7 +120,7 @@ async def queue_page(
     pending = status == Status.PENDING
     key = "created_at" if pending else "decided_at"
     compare, order = (">", "ASC") if pending else ("<", "DESC")
-    conditions = ["site_id = $1", "status = $2"]
+    conditions = ["status = $2"]
     args: list[object] = [site_id, status.value]
     if thread is not None:
         args.append(thread)
@@ -135,7 +135,8 @@ async def queue_page(
         conditions.append(after_key)
     args.append(limit)
     rows = await conn.fetch(
-        f"""SELECT {COMMENT_COLUMNS} FROM comments WHERE {" AND ".join(conditions)}
+        f"""SELECT {COMMENT_COLUMNS} FROM comments
+             WHERE site_id = $1 AND {" AND ".join(conditions)}
              ORDER BY {"flagged DESC, " if flagged_first else ""}{key} {order}, id {order}
              LIMIT ${len(args)}""",
         *args,
@@ -233,7 +234,8 @@ async def status_of(conn: Connection, site_id: int, comment_id: int) -> Status |
 async def pending_count(conn: Connection, cap: int) -> int:
     """Pending comments of every site, counted only up to `cap` (one bounded index scan)."""
     value = await conn.fetchval(
-        """SELECT count(*) FROM (SELECT 1 FROM comments WHERE status = 'pending' LIMIT $1) p""",
+        """-- cross-tenant: the pending gauge of the metrics endpoint, counted with a bound
+           SELECT count(*) FROM (SELECT 1 FROM comments WHERE status = 'pending' LIMIT $1) p""",
         cap,
     )
     return int(value)

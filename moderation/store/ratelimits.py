@@ -52,5 +52,8 @@ async def take(conn: Connection, site_id: int, buckets: Sequence[Bucket]) -> flo
 
 
 async def sweep(conn: Connection) -> int:
-    status = await conn.execute("DELETE FROM rate_limits WHERE tat < now()")
+    status = await conn.execute(
+        "-- cross-tenant: the sweeper of every site's lapsed limits\n"
+        "DELETE FROM rate_limits WHERE tat < now()"
+    )
     return int(status.rsplit(" ", 1)[1])

@@ -35,7 +35,8 @@ def _site(row: object) -> Site:
 
 async def site_by_slug(conn: Connection, slug: str) -> Site | None:
     row = await conn.fetchrow(
-        f"""SELECT {SITE_WITH_SETTINGS} FROM sites s
+        f"""-- cross-tenant: found by slug before its id is known (SiteDirectory keeps it)
+            SELECT {SITE_WITH_SETTINGS} FROM sites s
               LEFT JOIN site_settings st ON st.site_id = s.id
              WHERE s.slug = $1""",
         slug,

@@ -371,6 +371,7 @@ async def delivery_state(
 # number and the claim's fencing token. One index probe per endpoint
 # (webhook_deliveries_endpoint_due), so a receiver's backlog costs nothing to the others.
 CLAIM_DUE = """
+-- cross-tenant: every dispatcher serves every site
 UPDATE webhook_deliveries d
    SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
   FROM (SELECT c.site_id, c.id
@@ -439,7 +440,8 @@ async def claim_due(
 async def seconds_until_next_due(conn: Connection) -> float | None:
     """Seconds until the earliest pending delivery that isn't due yet becomes due."""
     value = await conn.fetchval(
-        """SELECT extract(epoch FROM min(next_attempt_at) - now())
+        """-- cross-tenant: when any site's next delivery is due
+           SELECT extract(epoch FROM min(next_attempt_at) - now())
              FROM webhook_deliveries
             WHERE status = 'pending' AND next_attempt_at > now()"""
     )
@@ -457,6 +459,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
         return 0
     status = await conn.execute(
         """
+        -- cross-tenant: one batch of results, from deliveries of many sites
         WITH result AS (
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
                                  $5::float8[], $6::timestamptz[], $7::integer[], $8::text[],
@@ -497,7 +500,8 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
     if not claims:
         return 0
     status = await conn.execute(
-        """UPDATE webhook_deliveries d
+        """-- cross-tenant: a dispatcher's claims span sites
+           UPDATE webhook_deliveries d
               SET locked_until = NULL, attempts = d.attempts - 1
              FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS r(site_id, id, attempt)
             WHERE d.site_id = r.site_id AND d.id = r.id
@@ -512,7 +516,8 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
 async def oldest_due_age(conn: Connection) -> float:
     """Seconds the oldest due, unclaimed delivery has been waiting (0 when there is none)."""
     value = await conn.fetchval(
-        """SELECT extract(epoch FROM now() - min(next_attempt_at))
+        """-- cross-tenant: the backlog gauge over every site
+           SELECT extract(epoch FROM now() - min(next_attempt_at))
              FROM webhook_deliveries
             WHERE status = 'pending' AND next_attempt_at <= now()
               AND (locked_until IS NULL OR locked_until < now())"""

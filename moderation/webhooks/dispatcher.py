@@ -388,7 +388,9 @@ class Dispatcher:
             return
         conn: asyncpg.Connection | None = None
         try:
-            conn = await asyncpg.connect(self._settings.database_url, timeout=LISTEN_TIMEOUT)
+            conn = await asyncpg.connect(
+                self._settings.session_database_url, timeout=LISTEN_TIMEOUT
+            )
             await conn.add_listener(NOTIFY_CHANNEL, self._notified)
         except Exception as exc:
             if conn is not None:

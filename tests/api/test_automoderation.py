@@ -25,6 +25,8 @@ from tests.conftest import (
     post_comment,
 )
 
+pytestmark = pytest.mark.through_pgbouncer
+
 
 async def patch_settings(client: TestClient, site: SiteFixture, **changes: Any) -> dict[str, Any]:
     response = await client.patch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation import service
@@ -12,6 +13,8 @@ from moderation.db import POOL
 from moderation.domain import Role, Status
 from moderation.store import comments
 from tests.conftest import SiteFixture, approve, post_comment
+
+pytestmark = pytest.mark.through_pgbouncer
 
 
 async def claim(

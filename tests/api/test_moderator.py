@@ -14,6 +14,8 @@ from moderation.config import Settings
 from moderation.db import POOL
 from tests.conftest import SiteFixture, approve, post_comment
 
+pytestmark = pytest.mark.through_pgbouncer
+
 
 async def test_the_queue_needs_a_valid_token_and_every_failure_looks_the_same(
     client: TestClient, site: SiteFixture

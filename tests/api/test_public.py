@@ -8,6 +8,7 @@ import time
 import unicodedata
 from typing import Any
 
+import pytest
 import structlog
 from aiohttp.test_utils import TestClient
 
@@ -18,6 +19,8 @@ from moderation.db import POOL
 from moderation.threadcache import LIFETIME_SECONDS as THREAD_CACHE_LIFETIME
 from moderation.threadcache import THREADS
 from tests.conftest import SiteFixture, approve, comment_payload, post_comment
+
+pytestmark = pytest.mark.through_pgbouncer
 
 PUBLIC_FIELDS = {
     "id",

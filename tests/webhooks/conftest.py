@@ -22,14 +22,16 @@ from moderation.config import Settings
 from moderation.db import create_pool
 from moderation.metrics import Metrics
 from moderation.webhooks.dispatcher import Dispatcher
-from tests.conftest import SiteFixture, make_settings
+from tests.conftest import SiteFixture, routed_settings
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, database_url: str, database_route: str) -> Settings:
     """No dispatcher inside the app (tests start their own), and no jitter, so the retry
     schedule can be checked."""
-    return make_settings(database_url, webhook_workers=False, webhook_retry_jitter=0.0)
+    return routed_settings(
+        request, database_url, database_route, webhook_workers=False, webhook_retry_jitter=0.0
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ from tests.webhooks.conftest import (
     settled,
 )
 
+pytestmark = pytest.mark.through_pgbouncer
+
 SCHEDULE = (0.2, 0.4, 0.8)  # make_settings' short schedule: 4 attempts at most
 
 
