@@ -118,6 +118,7 @@ async def enqueue_mail(
 # The inner SELECT locks the rows it picks and skips rows another sender has locked; the UPDATE
 # leases them and counts the attempt. `attempts` after the increment fences the claim.
 CLAIM_DUE = """
+-- cross-tenant: every sender serves every site
 UPDATE mail_outbox m
    SET locked_until = now() + make_interval(secs => $2), attempts = m.attempts + 1
   FROM (SELECT site_id, id FROM mail_outbox
@@ -148,7 +149,8 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
 
 async def seconds_until_next_due(conn: Connection) -> float | None:
     value = await conn.fetchval(
-        """SELECT extract(epoch FROM min(next_attempt_at) - now())
+        """-- cross-tenant: when any site's next mail is due
+           SELECT extract(epoch FROM min(next_attempt_at) - now())
              FROM mail_outbox WHERE status = 'pending' AND next_attempt_at > now()"""
     )
     return None if value is None else float(value)
@@ -224,7 +226,8 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
     if not claims:
         return 0
     status = await conn.execute(
-        """UPDATE mail_outbox m
+        """-- cross-tenant: a sender hands back the claims it did not finish, of any site
+           UPDATE mail_outbox m
               SET locked_until = NULL, attempts = m.attempts - 1
              FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS r(site_id, id, attempt)
             WHERE m.site_id = r.site_id AND m.id = r.id
@@ -240,7 +243,8 @@ async def queued_count(conn: Connection, cap: int) -> int:
     """Mails waiting to be sent, every site, counted only up to `cap` (for the metrics scrape:
     one bounded scan, however long the outbox grows)."""
     value = await conn.fetchval(
-        """SELECT count(*) FROM (SELECT 1 FROM mail_outbox WHERE status = 'pending' LIMIT $1) m""",
+        """-- cross-tenant: the waiting-mail gauge of the metrics endpoint, counted with a bound
+           SELECT count(*) FROM (SELECT 1 FROM mail_outbox WHERE status = 'pending' LIMIT $1) m""",
         cap,
     )
     return int(value)
@@ -271,7 +275,8 @@ def _mail(row: object, message: bytes = b"") -> Mail:
 
 async def recent_mails(conn: Connection, limit: int) -> list[Mail]:
     rows = await conn.fetch(
-        f"""SELECT {MAIL_COLUMNS} FROM mail_outbox m JOIN sites s ON s.id = m.site_id
+        f"""-- cross-tenant: the development mailbox (/dev/mail) lists every site's mail
+            SELECT {MAIL_COLUMNS} FROM mail_outbox m JOIN sites s ON s.id = m.site_id
              ORDER BY m.created_at DESC, m.id DESC LIMIT $1""",
         limit,
     )

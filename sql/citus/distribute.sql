@@ -27,4 +27,7 @@ SELECT create_distributed_table('rate_limits', 'site_id', colocate_with => 'comm
 SELECT create_distributed_table('webhook_endpoints', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('webhook_deliveries', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('webhook_attempts', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('mail_outbox', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('mail_attempts', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('mail_suppressions', 'site_id', colocate_with => 'comments');
 COMMIT;

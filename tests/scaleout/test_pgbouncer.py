@@ -12,9 +12,7 @@ from moderation.db import create_pool
 from moderation.migrate import sql_dir
 from tests import servers
 from tests.conftest import make_settings
-from tests.test_cli import cli_env, run_cli
-
-__all__ = ["cli_env"]  # the fixture, shared with the command line's tests
+from tests.test_cli import run_cli
 
 
 async def run_queries(settings: Settings, count: int = 200) -> list[BaseException]:
