@@ -314,9 +314,10 @@ async def test_two_dispatchers_on_one_database_never_send_the_same_attempt_twice
         (1, 500): 200,
         (2, 200): 200,
     }
-    for running in (one, two):
-        succeeded = running.metrics.webhook_attempts.labels("succeeded")._value.get()
-        assert succeeded > 0  # both took part
+    for running in (one, two):  # both took part (which one sends the retries is timing)
+        counted = running.metrics.webhook_attempts
+        made = sum(counted.labels(outcome)._value.get() for outcome in ("retried", "succeeded"))
+        assert made > 0
 
 
 def worker_environment(database_url: str, **extra: str) -> dict[str, str]:
