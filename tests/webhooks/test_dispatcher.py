@@ -289,10 +289,11 @@ async def test_two_dispatchers_on_one_database_never_send_the_same_attempt_twice
     seen: set[str] = set()
 
     def first_fails(request: Any) -> Reply:
+        # A receiver that takes a moment, so the work outlasts either dispatcher's start-up.
         if request.msg_id in seen:
-            return Reply(200)
+            return Reply(200, delay=0.01)
         seen.add(request.msg_id)
-        return Reply(500)
+        return Reply(500, delay=0.01)
 
     receiver.respond = first_fails
     pool = client.app[POOL]
@@ -314,10 +315,9 @@ async def test_two_dispatchers_on_one_database_never_send_the_same_attempt_twice
         (1, 500): 200,
         (2, 200): 200,
     }
-    for running in (one, two):  # both took part (which one sends the retries is timing)
-        counted = running.metrics.webhook_attempts
-        made = sum(counted.labels(outcome)._value.get() for outcome in ("retried", "succeeded"))
-        assert made > 0
+    for running in (one, two):
+        succeeded = running.metrics.webhook_attempts.labels("succeeded")._value.get()
+        assert succeeded > 0  # both took part
 
 
 def worker_environment(database_url: str, **extra: str) -> dict[str, str]:
