@@ -56,6 +56,7 @@ def test_an_installed_wheel_carries_the_migrations(tmp_path: Path) -> None:
     packaged = sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("moderation/_sql/"))
     assert packaged == sorted(p.name for p in (root / "sql").glob("*.sql"))
     assert "moderation/openapi.json" in names
+    assert "moderation/transparency/statement.schema.json" in names
 
 
 async def test_opaque_ids_continue_after_ids_made_before_them(
