@@ -39,6 +39,24 @@ class Reason(StrEnum):
     OTHER = "other"
 
 
+# Reasons the system gives for its own decisions (moderators pick from Reason).
+BANNED_TERM = "banned_term"
+TRUSTED_AUTHOR = "trusted_author"
+
+
+class ReportCategory(StrEnum):
+    """What a reader says is wrong with a published comment when reporting it (DSA Art. 16)."""
+
+    ILLEGAL_CONTENT = "illegal_content"
+    HATE_SPEECH = "hate_speech"
+    HARASSMENT = "harassment"
+    VIOLENCE_OR_THREAT = "violence_or_threat"
+    PRIVACY = "privacy"
+    MISINFORMATION = "misinformation"
+    SPAM = "spam"
+    OTHER = "other"
+
+
 class Policy(StrEnum):
     PRE_MODERATE = "pre-moderate"
     TRUST_APPROVED_AUTHORS = "trust-approved-authors"

@@ -9,7 +9,9 @@ import asyncpg
 
 from . import events, ratelimit, tokens
 from .domain import (
+    BANNED_TERM,
     SLUG,
+    TRUSTED_AUTHOR,
     Actor,
     AuditEntry,
     Comment,
@@ -30,9 +32,6 @@ from .text.hygiene import text_direction
 from .text.render import RENDERER_VERSION, render_body
 from .text.rules import SiteRules
 
-# Reasons the system gives for its own decisions (moderators pick from domain.Reason).
-BANNED_TERM = "banned_term"
-TRUSTED_AUTHOR = "trusted_author"
 # How long a claimed queue item stays reserved for its moderator without a renewal.
 CLAIM_LEASE_SECONDS = 300.0
 # Queue counts stop here ("10000+"): they are asked for every few seconds.

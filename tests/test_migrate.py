@@ -59,6 +59,7 @@ def test_an_installed_wheel_carries_the_migrations(tmp_path: Path) -> None:
     sql = root / "sql"
     assert packaged == sorted(p.relative_to(sql).as_posix() for p in sql.rglob("*.sql"))
     assert "moderation/openapi.json" in names
+    assert "moderation/transparency/statement.schema.json" in names
 
 
 async def test_opaque_ids_continue_after_ids_made_before_them(
