@@ -13,6 +13,8 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Status(StrEnum):
+    # From an address not yet confirmed, on a site that requires it: outside queue and thread.
+    UNVERIFIED = "unverified"
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -62,6 +64,14 @@ class Policy(StrEnum):
     TRUST_APPROVED_AUTHORS = "trust-approved-authors"
 
 
+class StatementPolicy(StrEnum):
+    """Who gets a statement of reasons when their comment is rejected or taken down."""
+
+    VERIFIED = "verified"  # authors whose address is verified on the site
+    ALL = "all"
+    OFF = "off"
+
+
 class Language(StrEnum):
     """The language a site's mails (and pages for authors) are written in."""
 
@@ -88,6 +98,11 @@ class SiteSettings:
     language: Language = Language.EN
     public_url: str | None = None
     terms_url: str | None = None
+    # Authors (issue 11): unverified comments wait until their address is confirmed; who
+    # gets statements of reasons; the site's words on other remedies than its appeal.
+    require_verified_email: bool = False
+    statement_of_reasons: StatementPolicy = StatementPolicy.VERIFIED
+    redress_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +152,9 @@ class Comment:
     decided_by: int | None
     created_at: datetime
     flags: tuple[dict[str, str], ...] = ()
+    notify: bool = False
+    page_url: str | None = None
+    proven: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> Comment:

@@ -14,6 +14,8 @@ class Event(StrEnum):
     CREATED = "comment.created"
     APPROVED = "comment.approved"
     REJECTED = "comment.rejected"
+    APPEAL_CREATED = "appeal.created"
+    APPEAL_DECIDED = "appeal.decided"
     # An endpoint was disabled (its receiver answered 410 Gone): sent to the site's others.
     ENDPOINT_DISABLED = "endpoint.disabled"
 

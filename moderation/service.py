@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from . import events, ratelimit, tokens
+from .authors import mails as author_mails
+from .authors.mails import Outbound
+from .authors.proof import author_limit_key, check_page_url, is_proven
 from .domain import (
     BANNED_TERM,
     SLUG,
@@ -76,11 +79,15 @@ async def submit_comment(
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
+    outbound: Outbound | None = None,
 ) -> Comment:
-    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
-    pending with flags. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
+    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author),
+    unverified (the site requires a confirmed address) or pending with flags. Raises Invalid
+    (parent, page_url), Conflict (duplicate) or TooManyRequests. With `outbound`, the mails the
+    comment causes (confirmation link, statement of reasons) are queued in its transaction."""
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
-    author = f"author:{email_hash.hex()}"
+    check_page_url(site, submission.page_url)
+    author = author_limit_key(secret_key, site.id, email_hash, submission, client_ip)
     # A refused author knocking again is answered before the rules and the sanitizer run.
     refusals.check(site.id, author)
     status, reason, flags = Status.PENDING, None, []
@@ -108,6 +115,7 @@ async def submit_comment(
             raise
         if not limited:
             await comments.lock_author(conn, site.id, email_hash)
+        proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
         admission = await comments.admission(
             conn,
             site.id,
@@ -115,8 +123,10 @@ async def submit_comment(
             submission.thread,
             duplicate_key,
             parent_id=submission.parent_id,
+            # Only a post that proves its address earns the address's history.
             ask_trust=status == Status.PENDING
             and not flags
+            and proven
             and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS,
         )
         if not admission.parent_ok:
@@ -125,6 +135,8 @@ async def submit_comment(
             raise DuplicateComment("duplicate comment: you already posted this here")
         if admission.trusted:
             status, reason = Status.APPROVED, TRUSTED_AUTHOR
+        elif status == Status.PENDING and not proven and site.settings.require_verified_email:
+            status = Status.UNVERIFIED
         comment = await comments.insert(
             conn,
             comments.NewComment(
@@ -146,19 +158,25 @@ async def submit_comment(
                 request_id=request_id,
                 flags=flags,
                 duplicate_key=duplicate_key,
+                notify=submission.notify,
+                page_url=submission.page_url,
+                proven=proven,
             ),
         )
         if status == Status.SPAM:
             return comment  # bots learn nothing, and sites hear nothing of it
-        await outbox.enqueue(
-            conn,
-            site.id,
-            events.Event.CREATED,
-            events.payload(events.Event.CREATED, comment, site.slug),
-        )
+        if status != Status.UNVERIFIED:  # announced when the address is confirmed
+            await outbox.enqueue(
+                conn,
+                site.id,
+                events.Event.CREATED,
+                events.payload(events.Event.CREATED, comment, site.slug),
+            )
         if status in events.DECISION_EVENTS:
             system = Actor(site_id=site.id, site_slug=site.slug, role=Role.ADMIN, token_id=None)
             await _record_decision(conn, system, comment, Status.PENDING, None, request_id)
+        if outbound is not None:
+            await author_mails.after_submit(conn, outbound, comment)
     return comment
 
 
@@ -171,6 +189,7 @@ async def decide(
     *,
     request_id: str | None,
     expected: Status = Status.PENDING,
+    outbound: Outbound | None = None,
 ) -> Comment:
     """Decide a comment that is still in `expected` (pending unless the moderator names the
     status they saw: take down, restore, undo). Releases any claim on it. Raises NotFound, or
@@ -190,7 +209,19 @@ async def decide(
             current = await comments.status_of(conn, actor.site_id, comment_id)
             raise NotFound("no such comment") if current is None else AlreadyDecided(current)
         await claims.release(conn, actor.site_id, comment_id)
-        await _record_decision(conn, actor, comment, expected, decision.note, request_id)
+        await _record_decision(
+            conn, actor, comment, expected, decision.note, request_id, decision.explanation
+        )
+        if outbound is not None:
+            await author_mails.after_decision(
+                conn,
+                outbound,
+                comment,
+                expected.value,
+                actor.token_id,
+                decision.explanation,
+                decision.legal_ground,
+            )
     return comment
 
 
@@ -264,6 +295,7 @@ async def _record_decision(
     from_status: Status,
     note: str | None,
     request_id: str | None,
+    explanation: str | None = None,
 ) -> None:
     """The audit row, the webhook event and the thread-change notice of a decision, in the
     decision's own transaction."""
@@ -277,6 +309,7 @@ async def _record_decision(
         reason=comment.reason,
         note=note,
         request_id=request_id,
+        explanation=explanation,
     )
     event = events.DECISION_EVENTS[comment.status]
     await outbox.enqueue(

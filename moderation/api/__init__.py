@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import claims, console, mail, moderator, ops, public, settings, webhooks
+from . import (
+    appeals,
+    authors,
+    claims,
+    console,
+    mail,
+    moderator,
+    ops,
+    public,
+    settings,
+    webhooks,
+)
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
@@ -14,5 +25,7 @@ routes: list[web.AbstractRouteDef] = [
     *settings.routes,
     *webhooks.routes,
     *mail.routes,
+    *authors.routes,
+    *appeals.routes,
     *ops.routes,
 ]

@@ -7,7 +7,10 @@ from aiohttp import web
 
 from .. import service
 from ..auth import require, require_site
+from ..authors.mails import Outbound
+from ..config import SETTINGS
 from ..db import POOL
+from ..directory import SITES
 from ..domain import Status
 from ..errors import FieldError, Invalid
 from ..logs import REQUEST_ID
@@ -44,6 +47,8 @@ def _expected_status(payload: dict[str, object]) -> Status:
 async def queue(request: web.Request) -> web.Response:
     actor = await require_site(request)
     status = enum_query(request, "status", Status, Status.PENDING)
+    if status == Status.UNVERIFIED:  # waiting for the author, not for a moderator
+        raise Invalid.one("status", "must be one of pending, approved, rejected, spam")
     thread = thread_query(request, required=False)
     flagged_first = _flag_query(request, "flagged")
     cursor, limit = page_query(request)
@@ -99,6 +104,7 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
         decision,
         request_id=request[REQUEST_ID],
         expected=_expected_status(payload),
+        outbound=Outbound(request.app[SETTINGS], await request.app[SITES].get(actor.site_slug)),
     )
     request.app[THREADS].invalidate(comment.site_id, comment.thread)
     request.app[METRICS].comments_decided.labels(actor.site_slug, to.value, "token").inc()

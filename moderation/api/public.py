@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from aiohttp import web
 from yarl import URL
 
 from .. import service
+from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
@@ -58,6 +60,8 @@ async def post_comment(request: web.Request) -> web.Response:
     submission = parse_submission(payload)
     # Decided before the comment is stored: whatever it says, the author gets an answer.
     target = formpost.return_target(request, site, payload)
+    if target is not None and submission.page_url is None:
+        submission = dataclasses.replace(submission, page_url=target)
     comment = await service.submit_comment(
         request.app[POOL],
         site,
@@ -67,6 +71,7 @@ async def post_comment(request: web.Request) -> web.Response:
         secret_key=settings.secret_key,
         client_ip=client_ip,
         request_id=request[REQUEST_ID],
+        outbound=Outbound(settings, site),
     )
     if comment.status == Status.APPROVED:
         request.app[THREADS].invalidate(site.id, comment.thread)

@@ -14,12 +14,12 @@ from .. import service
 from ..auth import require_site
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Language, Policy, Role, SiteSettings
+from ..domain import Language, Policy, Role, SiteSettings, StatementPolicy
 from ..errors import FieldError, Invalid
 from ..ratelimit import REFUSALS
 from ..schemas import one_of, parse_email, read_payload
 from ..text.fold import match_key
-from ..text.hygiene import InvalidText, clean_line, clean_name
+from ..text.hygiene import InvalidText, clean_body, clean_line, clean_name
 from .common import json_response
 
 routes = web.RouteTableDef()
@@ -33,6 +33,7 @@ MAX_TERM_WORDS = 5  # "go back where you came from"; each word more is more work
 MAX_TERMS_LENGTH = 20_000  # characters per list, all terms together
 MAX_SENDER_NAME = 100
 MAX_URL_LENGTH = 2000
+MAX_REDRESS_LENGTH = 2000
 
 
 def settings_view(settings: SiteSettings) -> dict[str, Any]:
@@ -48,6 +49,9 @@ def settings_view(settings: SiteSettings) -> dict[str, Any]:
         "language": settings.language.value,
         "public_url": settings.public_url,
         "terms_url": settings.terms_url,
+        "require_verified_email": settings.require_verified_email,
+        "statement_of_reasons": settings.statement_of_reasons.value,
+        "redress_text": settings.redress_text,
     }
 
 
@@ -130,6 +134,22 @@ def _web_address(value: Any) -> str:
     return value
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError("", "must be true or false")
+    return value
+
+
+def _redress(value: Any) -> str:
+    try:
+        text = clean_body(value) if isinstance(value, str) else ""
+    except InvalidText:
+        text = ""
+    if not text.strip() or len(text) > MAX_REDRESS_LENGTH:
+        raise FieldError("", f"must be text of 1 to {MAX_REDRESS_LENGTH:,} characters")
+    return text
+
+
 PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "policy": one_of(Policy),
     "max_links": _whole(0, 100),
@@ -142,6 +162,9 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "language": one_of(Language),
     "public_url": _optional(_web_address),
     "terms_url": _optional(_web_address),
+    "require_verified_email": _boolean,
+    "statement_of_reasons": one_of(StatementPolicy),
+    "redress_text": _optional(_redress),
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ..domain import Actor, Language, Policy, Role, Site, SiteSettings
+from ..domain import Actor, Language, Policy, Role, Site, SiteSettings, StatementPolicy
 from . import Connection
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
     st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
-    st.language, st.public_url, st.terms_url"""
+    st.language, st.public_url, st.terms_url, st.require_verified_email,
+    st.statement_of_reasons, st.redress_text"""
 
 
 def _site(row: object) -> Site:
@@ -27,6 +28,9 @@ def _site(row: object) -> Site:
             language=Language(r["language"]),
             public_url=r["public_url"],
             terms_url=r["terms_url"],
+            require_verified_email=r["require_verified_email"],
+            statement_of_reasons=StatementPolicy(r["statement_of_reasons"]),
+            redress_text=r["redress_text"],
         )
     return Site(
         id=r["id"], slug=r["slug"], name=r["name"], origins=tuple(r["origins"]), settings=settings
@@ -48,8 +52,10 @@ async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) 
     await conn.execute(
         """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
                                       flood_seconds, hourly_limit, mail_sender_name,
-                                      mail_reply_to, language, public_url, terms_url)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                      mail_reply_to, language, public_url, terms_url,
+                                      require_verified_email, statement_of_reasons,
+                                      redress_text)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (site_id) DO UPDATE
               SET policy = excluded.policy, max_links = excluded.max_links,
                   banned_terms = excluded.banned_terms, suspect_terms = excluded.suspect_terms,
@@ -57,6 +63,9 @@ async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) 
                   mail_sender_name = excluded.mail_sender_name,
                   mail_reply_to = excluded.mail_reply_to, language = excluded.language,
                   public_url = excluded.public_url, terms_url = excluded.terms_url,
+                  require_verified_email = excluded.require_verified_email,
+                  statement_of_reasons = excluded.statement_of_reasons,
+                  redress_text = excluded.redress_text,
                   updated_at = now()""",
         site_id,
         settings.policy.value,
@@ -70,6 +79,9 @@ async def save_settings(conn: Connection, site_id: int, settings: SiteSettings) 
         settings.language.value,
         settings.public_url,
         settings.terms_url,
+        settings.require_verified_email,
+        settings.statement_of_reasons.value,
+        settings.redress_text,
     )
 
 
