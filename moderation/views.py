@@ -44,6 +44,8 @@ def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
         "decided_by": decided_by(comment),
         "reason": comment.reason,
         "flags": list(comment.flags),
+        # Posted with the author token of a confirmed address (issue 11).
+        "proven": comment.proven,
     }
 
 

@@ -259,7 +259,7 @@ async def status_counts(conn: Connection, site_id: int, cap: int) -> dict[Status
              FROM unnest($3::text[]) AS s (status)""",
         site_id,
         cap,
-        [status.value for status in Status],
+        [status.value for status in Status if status != Status.UNVERIFIED],
     )
     return {Status(r["status"]): r["n"] for r in rows}
 
