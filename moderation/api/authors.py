@@ -1,6 +1,7 @@
 """Authors' pages (reached from links in mails) and their JSON twins: confirm an address,
 appeal a decision, unsubscribe, and see one's own comments. A `GET` never changes anything (mail
-scanners fetch links); a bad, used or expired link gets a clear page with 404, 409 or 410."""
+scanners fetch links); a bad, used or expired link gets a clear page with 404, 409 or 410 (a
+browser, asking for HTML) or the same status as problem+json (any other client)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "already-appealed": "This decision was appealed already; each decision can be appealed "
         "once.",
         "invalid": "Please check what you wrote.",
+        "problem_title": "This link cannot be used",
     },
     Language.AR: {
         "confirm_title": "تأكيد عنوان بريدك",
@@ -85,6 +87,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "link-expired": "انتهت صلاحية هذا الرابط.",
         "already-appealed": "سبق الاعتراض على هذا القرار؛ ويمكن الاعتراض على كل قرار مرة واحدة.",
         "invalid": "يرجى مراجعة ما كتبت.",
+        "problem_title": "لا يمكن استخدام هذا الرابط",
     },
 }
 
@@ -125,7 +128,8 @@ def _page(site: Site, title: str, body: str, status: int = 200) -> web.Response:
 def _problem_page(site: Site, problem: Problem) -> web.Response:
     words = _words(site)
     message = words.get(problem.slug, problem.detail or problem.title)
-    return _page(site, problem.title, f"<p>{html.escape(message)}</p>", problem.status)
+    title = words["problem_title"] if problem.status in (404, 409, 410) else problem.title
+    return _page(site, title, f"<p>{html.escape(message)}</p>", problem.status)
 
 
 def _form(words: dict[str, str], text_key: str, button_key: str, extra: str = "") -> str:
@@ -146,9 +150,16 @@ def page(handler: Page) -> Callable[[web.Request], Awaitable[web.Response]]:
         try:
             return await handler(request, site)
         except Problem as problem:
+            if not _wants_html(request):
+                raise  # a program asking: the usual problem+json, same status
             return _problem_page(site, problem)
 
     return wrapped
+
+
+def _wants_html(request: web.Request) -> bool:
+    """A browser (following a link in a mail) asks for HTML; a program gets problem+json."""
+    return "text/html" in request.headers.get("Accept", "")
 
 
 def parse_appeal_text(value: Any) -> str:
@@ -226,6 +237,8 @@ async def appeal_submit(request: web.Request, site: Site) -> web.Response:
     try:
         fields.check()
     except Invalid as invalid:
+        if not _wants_html(request):
+            raise
         words = _words(site)
         errors = "".join(
             f"<li>{html.escape(e['message'])}</li>" for e in invalid.extensions["errors"]

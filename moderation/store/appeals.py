@@ -12,8 +12,9 @@ from . import Connection
 
 STATEMENT_COLUMNS = """site_id, id, puid, comment_id, decision, reason, explanation,
     legal_ground, decided_by, automated_detection, automated_decision, facts, created_at"""
-APPEAL_COLUMNS = """a.site_id, a.id, a.statement_id, a.comment_id, a.body, a.status, a.outcome,
-    a.explanation, a.decided_by, a.decided_at, a.created_at"""
+APPEAL_FIELDS = """site_id, id, statement_id, comment_id, body, status, outcome, explanation,
+    decided_by, decided_at, created_at"""
+APPEAL_COLUMNS = ", ".join(f"a.{name.strip()}" for name in APPEAL_FIELDS.split(","))
 
 
 class AppealStatus(StrEnum):
@@ -119,10 +120,10 @@ async def insert_appeal(
 ) -> Appeal | None:
     """None when the decision was appealed already (one appeal per statement)."""
     row = await conn.fetchrow(
-        f"""INSERT INTO appeals AS a (site_id, statement_id, comment_id, body)
+        f"""INSERT INTO appeals (site_id, statement_id, comment_id, body)
             VALUES ($1, $2, $3, $4)
             ON CONFLICT (site_id, statement_id) DO NOTHING
-            RETURNING {APPEAL_COLUMNS}""",
+            RETURNING {APPEAL_FIELDS}""",
         site_id,
         statement_id,
         comment_id,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 
 import pytest
@@ -172,6 +175,21 @@ async def test_a_homoglyph_or_reserved_name_is_flagged_not_refused(
     assert items[bilingual["id"]] == set()
 
 
+async def confirmed_author_token(client: TestClient, site: SiteFixture) -> str:
+    raw = await client.app[POOL].fetchval(
+        "SELECT message FROM mail_outbox WHERE kind = 'confirm' ORDER BY id DESC LIMIT 1"
+    )
+    message = message_from_bytes(raw, _class=EmailMessage, policy=default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    token = re.search(r"/confirm/([A-Za-z0-9_-]{43})", text)
+    assert token is not None
+    response = await client.post(
+        f"/v1/sites/{site.slug}/authors/confirm", json={"token": token.group(1)}
+    )
+    assert response.status == 200
+    return str((await response.json())["author_token"])
+
+
 async def test_trusted_authors_are_approved_automatically_unless_flagged(
     client: TestClient, site: SiteFixture
 ) -> None:
@@ -179,11 +197,20 @@ async def test_trusted_authors_are_approved_automatically_unless_flagged(
     first = await post_comment(client, site, email="huda@example.com", body="أول تعليق لي")
     assert first["status"] == "pending"
     await approve(client, site, first["id"])
-    second = await post_comment(client, site, email="HUDA@example.com", body="تعليق ثانٍ")
+    # Trust needs proof (issue 11): Huda confirms her address with the link the site mailed her
+    # (read from the outbox: this app sends no mail) and posts with the author token.
+    token = await confirmed_author_token(client, site)
+    typed = await post_comment(client, site, email="HUDA@example.com", body="بلا مفتاح")
+    assert typed["status"] == "pending"
+    second = await post_comment(
+        client, site, email="HUDA@example.com", body="تعليق ثانٍ", author_token=token
+    )
     assert second["status"] == "approved"
     detail = await (await client.get(f"/v1/comments/{second['id']}", headers=site.auth())).json()
     assert detail["reason"] == "trusted_author" and detail["history"][0]["actor"] == "system"
-    flagged = await post_comment(client, site, email="huda@example.com", body="هناك فساد كبير")
+    flagged = await post_comment(
+        client, site, email="huda@example.com", body="هناك فساد كبير", author_token=token
+    )
     assert flagged["status"] == "pending"
     stranger = await post_comment(client, site, email="new@example.com", body="أنا جديد")
     assert stranger["status"] == "pending"

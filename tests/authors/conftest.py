@@ -17,6 +17,8 @@ from tests.mail.conftest import Arrived, MailServer, mail_settings, smtp_server
 __all__ = ["smtp_server"]  # the real SMTP server fixture, shared with the mail tests
 
 BASE = "http://comments.test"
+# What a browser following a link in a mail asks for: error answers are then pages.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 ARTICLE = "https://daily.example/politics/2026/elections"
 _URL = re.compile(r"https?://[^\s<>\"]+")
 

@@ -17,7 +17,7 @@ from moderation import service
 from moderation.authors import links
 from moderation.db import POOL
 from moderation.domain import Role
-from tests.authors.conftest import ARTICLE, link_in, set_settings, text_of
+from tests.authors.conftest import ARTICLE, BROWSER, link_in, set_settings, text_of
 from tests.conftest import TEST_SECRET, SiteFixture, approve, post_comment
 from tests.mail.conftest import MailServer
 
@@ -105,8 +105,9 @@ async def test_an_arabic_statement_of_reasons_then_an_appeal_reversed_by_another
     assert too_long.status == 422
     sent = await client.post(appeal_path, data={"text": "لم أهاجم أحداً، كنت أنقد الفكرة."})
     assert sent.status == 200, await sent.text()
-    again = await client.post(appeal_path, data={"text": "مرة أخرى"})
+    again = await client.post(appeal_path, data={"text": "مرة أخرى"}, headers=BROWSER)
     assert again.status == 409 and "text/html" in again.content_type
+    assert "سبق الاعتراض على هذا القرار" in await again.text()
 
     listed = await client.get(f"/v1/sites/{site.slug}/appeals", headers=site.auth())
     [item] = (await listed.json())["items"]
@@ -254,7 +255,7 @@ async def test_expired_and_forged_appeal_links(
     # Six months later: a link we signed, whose time is over.
     site_id = await client.app[POOL].fetchval("SELECT id FROM sites WHERE slug = $1", site.slug)
     past = links.sign(TEST_SECRET, links.Purpose.APPEAL, site_id, subject, int(time.time()) - 1)
-    expired = await client.get(f"{base}/{past}")
+    expired = await client.get(f"{base}/{past}", headers=BROWSER)
     assert expired.status == 410 and "expired" in await expired.text()
     api = await client.post(f"/v1/sites/{site.slug}/appeals", json={"token": past, "text": "x"})
     assert api.status == 410

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import SiteSettings
-from tests.authors.conftest import ARTICLE, BASE, link_in, set_settings, text_of
+from tests.authors.conftest import ARTICLE, BASE, BROWSER, link_in, set_settings, text_of
 from tests.conftest import SiteFixture, approve, make_site, post_comment
 from tests.mail.conftest import MailServer, mail_settings
 
@@ -58,8 +58,11 @@ async def test_a_first_comment_mails_a_link_that_confirms_only_on_post(
 
     token = await confirm(client, path)
     assert token
-    used = await client.post(path, allow_redirects=False)
+    used = await client.post(path, allow_redirects=False, headers=BROWSER)
     assert used.status == 409 and "text/html" in used.content_type
+    assert ("used already" if language == "en" else "استُخدم هذا الرابط") in await used.text()
+    api_used = await client.post(path, allow_redirects=False)
+    assert api_used.status == 409 and api_used.content_type == "application/problem+json"
     again = await client.get(path)
     assert again.status == 409
 
@@ -79,9 +82,10 @@ async def test_forged_and_expired_links_get_a_clear_page_and_the_api_404_410_409
     forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     for url in (forged, f"/authors/{site.slug}/confirm/x", f"/authors/{site.slug}/confirm/%00"):
         for method in ("GET", "POST"):
-            response = await client.request(method, url)
+            response = await client.request(method, url, headers=BROWSER)
             assert response.status == 404, (method, url)
             assert "text/html" in response.content_type
+            assert "This link is not valid" in await response.text()
     api = f"/v1/sites/{site.slug}/authors/confirm"
     assert (await client.post(api, json={"token": forged.rsplit("/", 1)[1]})).status == 404
     bad = await client.post(api, json={"token": 7})
