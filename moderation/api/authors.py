@@ -12,13 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
+from ..auth import require_site
 from ..authors import service as authors
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Language, Site
+from ..domain import Language, Role, Site
 from ..errors import Invalid, NotFound, Problem
-from ..schemas import Fields, _bounded, _string, read_payload
+from ..schemas import Fields, _bounded, _string, parse_email, read_payload
 from ..store.authors import LinkState
 from ..text.hygiene import clean_body
 from .common import json_response
@@ -262,6 +263,19 @@ async def appeal_api(request: web.Request) -> web.Response:
     assert link is not None and text is not None
     appeal = await authors.open_appeal(request.app[POOL], request.app[SETTINGS], site, link, text)
     return json_response({"id": str(appeal.id), "status": appeal.status.value}, status=201)
+
+
+@routes.post("/v1/sites/{site}/authors/revoke-tokens")
+async def revoke_tokens(request: web.Request) -> web.Response:
+    await require_site(request, Role.ADMIN)
+    site = await request.app[SITES].get(request.match_info["site"])
+    fields = Fields(await read_payload(request))
+    email = fields.take("email", parse_email)
+    fields.check()
+    assert email is not None
+    revoked = await authors.revoke_tokens(request.app[POOL], request.app[SETTINGS], site, email)
+    # The answer never repeats the address, nor says whether it was known beyond the count.
+    return json_response({"revoked": revoked}, headers={"Cache-Control": "no-store"})
 
 
 # Notifications: one click out (RFC 8058) -------------------------------------------------

@@ -38,9 +38,12 @@ def _expected_status(payload: dict[str, object]) -> Status:
     if raw is None:
         return Status.PENDING
     try:
-        return one_of(Status)(raw)
+        expected = one_of(Status)(raw)
     except FieldError as exc:
         raise Invalid.one("expected_status", exc.message) from None
+    if expected == Status.UNVERIFIED:  # waits for its author's confirmation, not a moderator
+        raise Invalid.one("expected_status", "must be one of pending, approved, rejected, spam")
+    return expected
 
 
 @routes.get("/v1/sites/{site}/queue")

@@ -12,6 +12,7 @@ from .. import events
 from ..config import Settings
 from ..domain import Actor, Comment, Role, Site, Status
 from ..errors import AlreadyDecided, Conflict, Forbidden, Gone, NotFound
+from ..identity import email_fingerprint
 from ..pagination import Cursor, encode_cursor
 from ..schemas import MAX_ID, whole_number
 from ..store import Connection, appeals, audit, authors, comments, outbox
@@ -108,6 +109,14 @@ def _signed_author(settings: Settings, site: Site, purpose: Purpose, link: str) 
         return bytes.fromhex(signed.subject)
     except ValueError:
         raise NotFound("no such link") from None
+
+
+async def revoke_tokens(pool: asyncpg.Pool, settings: Settings, site: Site, email: str) -> int:
+    """Revoke every author token of an address on a site (a lost or shared browser): its
+    posts prove nothing until it confirms again. How many were revoked."""
+    email_hash = email_fingerprint(settings.secret_key, site.id, email)
+    async with pool.acquire() as conn:
+        return await authors.revoke_tokens(conn, site.id, email_hash)
 
 
 async def unsubscribe(pool: asyncpg.Pool, settings: Settings, site: Site, link: str) -> None:

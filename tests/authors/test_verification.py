@@ -157,7 +157,7 @@ async def test_trusted_authors_are_published_at_once_only_with_their_token(
     assert forged["status"] == "pending"
 
 
-async def test_revoked_tokens_prove_nothing(
+async def test_an_admin_revokes_an_addresss_tokens_and_they_prove_nothing_more(
     client: TestClient, site: SiteFixture, smtp_server: MailServer
 ) -> None:
     await set_settings(client, site, policy="trust-approved-authors")
@@ -165,7 +165,14 @@ async def test_revoked_tokens_prove_nothing(
     await approve(client, site, first["id"])
     [arrived] = await smtp_server.wait_for(1)
     token = await confirm(client, link_in(arrived, "confirm"))
-    await client.app[POOL].execute("UPDATE author_tokens SET revoked_at = now()")
+    path = f"/v1/sites/{site.slug}/authors/revoke-tokens"
+    assert (
+        await client.post(path, json={"email": "sara@example.com"}, headers=site.auth())
+    ).status == 403
+    revoked = await client.post(
+        path, json={"email": "SARA@example.com"}, headers=site.auth(site.admin)
+    )
+    assert revoked.status == 200 and await revoked.json() == {"revoked": 1}
     later = await post_comment(client, site, body="again", author_token=token)
     assert later["status"] == "pending"
 
