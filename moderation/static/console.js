@@ -261,7 +261,8 @@
     const { approved, rejected } = comment.author || { approved: 0, rejected: 0 };
     history.title = TEXT[state.lang].history(approved, rejected);
     history.append(el("span", "ok", `✓${approved}`), " ", el("span", "bad", `✗${rejected}`));
-    meta.append(box, name, email, thread, time, history);
+    meta.append(box, name, email, thread, time);
+    if (comment.author) meta.append(history); // queue items carry the author's record
     if (comment.proven) meta.append(el("span", "verified", `✓ ${t("verified")}`));
     li.append(meta);
     if (comment.flags.length) {
@@ -289,7 +290,11 @@
       const decision = appeal.decision;
       const reason = TEXT[state.lang][`r_${decision.reason}`] || decision.reason || "";
       li.append(el("p", "decision", TEXT[state.lang].decisionWas(reason, decision.decided_by)));
-      if (decision.explanation) li.append(el("p", "decision", decision.explanation));
+      if (decision.explanation) {
+        const explained = el("p", "decision", decision.explanation);
+        explained.dir = "auto";
+        li.append(explained);
+      }
       li.append(el("p", "appeal-by", t("appealBy")));
       const text = el("blockquote", "appeal", appeal.text);
       text.dir = "auto";

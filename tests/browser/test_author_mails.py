@@ -15,6 +15,7 @@ from moderation.app import create_app
 from moderation.db import POOL
 from moderation.domain import Language, Role, SiteSettings, StatementPolicy
 from tests.browser.conftest import Live
+from tests.browser.test_pages import signed_in_console
 from tests.conftest import make_settings
 from tests.mail.conftest import free_port
 
@@ -49,6 +50,9 @@ async def live_with_mail(aiohttp_server: Any, database_url: str, tmp_path: Path)
     )
     _, moderator = await service.create_token(pool, "demo", Role.MODERATOR)
     _, admin = await service.create_token(pool, "demo", Role.ADMIN)
+    # The console's demo sign-in uses another moderator: appeals go to someone else.
+    _, colleague = await service.create_token(pool, "demo", Role.MODERATOR)
+    (tmp_path / "demo-tokens").write_text(f"{colleague}\n{admin}\n", encoding="ascii")
     return Live(base, moderator, admin, pool)
 
 
@@ -135,3 +139,16 @@ async def test_confirm_from_dev_mail_then_a_statement_of_reasons_and_an_appeal_i
     await rendered.locator("button[type=submit]").click()
     await rendered.locator("h1").filter(has_text="تم استلام الاعتراض").wait_for()
     assert await live.pool.fetchval("SELECT count(*) FROM appeals") == 1
+
+    # Another moderator reverses it from the console's Appeals tab.
+    console = await signed_in_console(browser, live)
+    await console.locator('#tabs [data-status="appeals"]').click()
+    item = console.locator("#queue > li.item").filter(has_text="يسأل عن كلفة الماء")
+    await item.wait_for()
+    assert await item.locator(".verified").count() == 0  # posted before the address was proven
+    await console.screenshot(path=str(docs / "console-appeals.png"))
+    await item.locator("button.approve").click()
+    await item.wait_for(state="detached")
+    status = await live.pool.fetchval("SELECT status FROM comments WHERE id = $1", comment_id)
+    assert status == "approved"
+    await kept(live, "appeal_decided")
