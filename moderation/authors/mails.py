@@ -142,6 +142,8 @@ async def issue_statement(
         if known is None or not known.verified:
             return None
     automated = comment.reason == BANNED_TERM
+    # A word or link rule's flag brought it to a moderator: detected, not decided, by a rule.
+    detected = automated or bool(comment.flags)
     today = datetime.now(UTC).date()
     facts = StatementFacts(
         puid=f"{site.slug}-{uuid.uuid4().hex}",
@@ -152,7 +154,7 @@ async def issue_statement(
         legal_explanation=None,
         public_explanation=explanation,
         terms_url=site.settings.terms_url,
-        automated_detection=automated,
+        automated_detection=detected,
         automated_decision=(
             AutomatedDecision.FULLY if automated else AutomatedDecision.NOT_AUTOMATED
         ),
@@ -171,7 +173,7 @@ async def issue_statement(
             explanation=explanation,
             legal_ground=legal_ground,
             decided_by=decided_by,
-            automated_detection=automated,
+            automated_detection=detected,
             automated_decision=facts.automated_decision.value,
             facts=statement_for(facts),
         ),
@@ -189,7 +191,7 @@ async def issue_statement(
             if legal_ground
             else out.phrase("ground_terms", terms=terms)
         ),
-        "automation": out.phrase("automated" if automated else "manual"),
+        "automation": out.phrase("automated" if automated else "flagged" if detected else "manual"),
         "appeal": out.phrase("appeal"),
         "redress": site.settings.redress_text or out.phrase("redress"),
         "reference": out.phrase("reference", puid=statement.puid),

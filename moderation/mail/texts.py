@@ -210,6 +210,8 @@ PHRASES: Mapping[Language, Mapping[str, str]] = {
         "automated": "This decision was detected and taken by automated means (a word rule of "
         "the site), without a person.",
         "manual": "This decision was taken by a person; no automated means were used.",
+        "flagged": "An automated rule of the site (words or links) brought the comment to a "
+        "moderator; the decision was taken by a person.",
         "appeal": "You can appeal this decision once, within six months, with the button "
         "below; another moderator than the one who decided will review it.",
         "redress": "You may also turn to an out-of-court dispute settlement body or to the courts.",
@@ -229,6 +231,8 @@ PHRASES: Mapping[Language, Mapping[str, str]] = {
         "ground_illegal": "الأساس: محتوى مخالف للقانون ($ground).",
         "automated": "اكتُشف هذا القرار واتُّخذ بوسائل آلية (قاعدة كلمات وضعها الموقع) دون تدخل بشري.",
         "manual": "اتخذ هذا القرارَ شخصٌ، ولم تُستعمل فيه وسائل آلية.",
+        "flagged": "نبّهت قاعدةٌ آلية في الموقع (كلمات أو روابط) المشرفين إلى التعليق، واتخذ "
+        "القرارَ شخصٌ.",
         "appeal": "يمكنك الاعتراض على هذا القرار مرة واحدة خلال ستة أشهر بالزر أدناه؛ "
         "وسيراجعه مشرف غير الذي اتخذه.",
         "redress": "ويمكنك أيضاً اللجوء إلى هيئة لتسوية النزاعات خارج المحاكم أو إلى القضاء.",

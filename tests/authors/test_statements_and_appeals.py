@@ -266,3 +266,21 @@ async def test_expired_and_forged_appeal_links(
     )
     assert explanation_too_long.status == 422
     assert (await explanation_too_long.json())["errors"][0]["field"] == "explanation"
+
+
+async def test_a_comment_a_rule_flagged_is_detected_automatically_but_decided_by_a_person(
+    client: TestClient, site: SiteFixture, smtp_server: MailServer
+) -> None:
+    await set_settings(client, site, suspect_terms=["casino"], statement_of_reasons="all")
+    posted = await post_comment(client, site, body="Best casino bonus here")
+    await reject(client, site, posted["id"])
+    statement_mail = (await smtp_server.wait_for(2))[1]
+    assert "brought the comment to a moderator" in text_of(statement_mail)
+    row = await client.app[POOL].fetchrow(
+        "SELECT automated_detection, automated_decision, facts FROM statements"
+    )
+    assert (row["automated_detection"], row["automated_decision"]) == (
+        True,
+        "AUTOMATED_DECISION_NOT_AUTOMATED",
+    )
+    assert row["facts"]["automated_detection"] == "Yes"
