@@ -58,6 +58,7 @@ class MailServer:
         self.arrived: list[Arrived] = []
         self.rcpt_replies: deque[str] = deque()
         self.rcpt_seen = 0
+        self.data_started = 0
         # Seconds to sit on a message's DATA before answering; such a message isn't recorded.
         self.data_delays: deque[float] = deque()
         self.data_replies: deque[str] = deque()
@@ -87,6 +88,7 @@ class MailServer:
         return AuthResult(success=True)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_started += 1
         if self.data_delays:
             await asyncio.sleep(self.data_delays.popleft())
             return "451 4.3.0 Too slow"

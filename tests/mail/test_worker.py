@@ -68,7 +68,7 @@ async def test_a_worker_killed_mid_send_leaves_a_lease_that_expires_and_the_mail
     )
     try:
         async with asyncio.timeout(20):
-            while smtp_server.rcpt_seen < 1:
+            while smtp_server.data_started < 1:  # the server now sits on this DATA
                 await asyncio.sleep(0.01)
     finally:
         worker.kill()  # SIGKILL (well inside its 3 s SMTP timeout): nothing recorded or released
