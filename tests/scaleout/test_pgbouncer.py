@@ -81,9 +81,8 @@ def test_migrate_takes_its_session_lock_on_the_direct_url_not_through_the_pooler
         try:
             # This database's only: other tests on the same server take advisory locks too.
             held = await conn.fetchval(
-                """SELECT count(*) FROM pg_locks
-                    WHERE locktype = 'advisory'
-                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+                """SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                    WHERE l.locktype = 'advisory' AND d.datname = current_database()"""
             )
             migrations = await conn.fetchval("SELECT count(*) FROM schema_migrations")
             return held, migrations
