@@ -19,6 +19,7 @@ from moderation.db import POOL
 from moderation.threadcache import LIFETIME_SECONDS as THREAD_CACHE_LIFETIME
 from moderation.threadcache import THREADS
 from tests.conftest import SiteFixture, approve, comment_payload, post_comment
+from tests.support import eventually
 
 pytestmark = pytest.mark.through_pgbouncer
 
@@ -288,11 +289,12 @@ async def test_an_approval_on_one_instance_shows_on_another_at_once(
     comment = await post_comment(client, site)
     await approve(client, site, comment["id"])
     started = time.monotonic()
-    while True:
-        items = (await (await reader.get(path, params=params)).json())["items"]
-        if items:
-            break
-        await asyncio.sleep(0.02)
+
+    async def items_shown() -> list[Any]:
+        items: list[Any] = (await (await reader.get(path, params=params)).json())["items"]
+        return items
+
+    items = await eventually(items_shown, message="the approved comment was not shown")
     # Far inside the cache lifetime: the change was announced, not waited out.
     assert time.monotonic() - started < min(1.0, THREAD_CACHE_LIFETIME / 2)
     assert [i["id"] for i in items] == [comment["id"]]
@@ -337,8 +339,7 @@ async def test_a_crowd_of_readers_of_a_changed_thread_builds_its_page_once(
     comment = await post_comment(client, site)
     await approve(client, site, comment["id"])
     cache = client.app[THREADS]
-    while not cache.listening:  # the listener connects in the background
-        await asyncio.sleep(0.01)
+    await eventually(lambda: cache.listening)  # the listener connects in the background
     builds = 0
     release = asyncio.Event()
 
@@ -363,8 +364,7 @@ async def test_a_page_built_across_a_change_is_not_kept(
     client: TestClient, site: SiteFixture
 ) -> None:
     cache = client.app[THREADS]
-    while not cache.listening:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: cache.listening)
     release = asyncio.Event()
 
     async def build_before_the_change() -> bytes:
