@@ -1,5 +1,6 @@
-"""Bounded waiting for tests: anything asynchronous is awaited with `eventually`, never with an
-open poll, so a regression fails its test instead of hanging the run."""
+"""Time in tests: anything asynchronous is awaited with `eventually`, never with an open poll, so
+a regression fails its test instead of hanging the run; where code takes a `clock`, a Clock
+stands still until the test moves it."""
 
 from __future__ import annotations
 
@@ -34,3 +35,13 @@ async def eventually(
         if time.monotonic() >= deadline:
             raise AssertionError(f"{message} within {timeout:g} s")
         await asyncio.sleep(interval)
+
+
+class Clock:
+    """A monotonic clock that moves only when told: `clock.now += seconds`."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

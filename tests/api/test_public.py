@@ -355,7 +355,7 @@ async def test_a_crowd_of_readers_of_a_changed_thread_builds_its_page_once(
     readers = [
         asyncio.create_task(cache.get_or_build(1, "t", None, 50, slow_build)) for _ in range(20)
     ]
-    await asyncio.sleep(0.05)
+    await eventually(lambda: builds == 1)  # every reader has asked by then: they start in order
     release.set()
     pages = await asyncio.gather(*readers)
     assert builds == 1
@@ -368,14 +368,15 @@ async def test_a_page_built_across_a_change_is_not_kept(
 ) -> None:
     cache = client.app[THREADS]
     await eventually(lambda: cache.listening)
-    release = asyncio.Event()
+    release, building = asyncio.Event(), asyncio.Event()
 
     async def build_before_the_change() -> bytes:
+        building.set()
         await release.wait()
         return b"old"
 
     reader = asyncio.create_task(cache.get_or_build(1, "t", None, 50, build_before_the_change))
-    await asyncio.sleep(0.01)
+    await eventually(building.is_set)
     cache.invalidate(1, "t")  # the change commits while the old page is being built
     release.set()
     assert (await reader).body == b"old"  # that reader asked before the change
