@@ -25,7 +25,6 @@ from typing import Any
 from bodies import make_bodies
 
 from moderation.text.fold import Folder
-from moderation.text.folding import without_clitics
 from moderation.text.rules import SiteRules, Verdict
 
 _ARABIC_WORDS = (
@@ -257,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def exact_path_all() -> None:
         for body in comments:
             folded = folder.fold(body)
-            list(rules._terms.exact.find([without_clitics(token) for token in folded.tokens]))
+            list(rules._terms.exact.find(list(map(folder.without_clitics, folded.tokens))))
 
     def loose_path_all() -> None:
         for body in comments:

@@ -13,7 +13,7 @@ from itertools import accumulate, chain, compress
 from operator import itemgetter
 from typing import TypeVar
 
-from .folding import Piece, fold_piece
+from .folding import Piece, fold_piece, without_clitics
 from .loose import LOOSE_CHUNK, LooseChunk, LooseText, latin_readings, read_chunk
 from .spans import find_token_spans, walk_origins
 
@@ -52,6 +52,8 @@ class Folder:
         self.token_spans: Memo[tuple[tuple[int, int], ...]] = Memo(find_token_spans, span_limit)
         # Spam repeats its chunks.
         self._latin_readings = lru_cache(maxsize=span_limit)(latin_readings)
+        # A site's vocabulary repeats: most calls are hits.
+        self.without_clitics = lru_cache(maxsize=1 << 16)(without_clitics)
 
     def _read_chunk(self, chunk: str) -> LooseChunk:
         return read_chunk(chunk, self._latin_readings)

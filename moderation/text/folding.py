@@ -8,7 +8,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -158,7 +157,6 @@ def _is_arabic_letter(char: str) -> bool:
     return "\u0621" <= char <= "\u064a"
 
 
-@lru_cache(maxsize=1 << 16)  # a site's vocabulary repeats: most calls are hits
 def without_clitics(token: str) -> tuple[str, ...]:
     """The token, then each stem left after removing one leading Arabic clitic (ال وال بال كال فال
     لل و) from a folded Arabic token, so that "والحمار" is also tried as "الحمار" and "حمار"."""
@@ -290,7 +288,6 @@ def plain_words(text: str) -> tuple[str, ...]:
     return tuple(plain.translate(WORD_TABLE).split())
 
 
-@lru_cache(maxsize=4096)  # authors post under the same name again and again
 def mixes_latin_with_lookalikes(word: str) -> bool:
     """Whether a word mixes Latin letters with Cyrillic or Greek look-alikes ("pаypal"), or is
     written entirely in Cyrillic or Greek letters that all pass for Latin ones ("ΑΡΡΙΕ")."""

@@ -17,7 +17,6 @@ from .folding import (
     is_word_character,
     mixes_latin_with_lookalikes,
     plain_words,
-    without_clitics,
 )
 from .loose import arabizi_key
 
@@ -232,6 +231,7 @@ class _Matcher:
     """Exact, loose and Arabizi indexes over one list of terms."""
 
     def __init__(self, terms: Sequence[tuple[str, bool]], folder: Folder) -> None:
+        self._folder = folder
         self.exact = _PhraseIndex()
         self.loose = _PhraseIndex()
         self.arabizi: dict[str, _Term] = {}
@@ -260,7 +260,7 @@ class _Matcher:
         found: set[_Term] = set()
         tokens = folded.tokens
         if not self._exact_starters.isdisjoint(tokens):
-            positions = list(map(without_clitics, tokens))
+            positions = list(map(self._folder.without_clitics, tokens))
             for match in self.exact.find(positions):
                 found.add(match.term)
                 span = folded.token_span(match.first, match.last)

@@ -79,7 +79,13 @@ def test_migrate_takes_its_session_lock_on_the_direct_url_not_through_the_pooler
     async def locks_and_migrations() -> tuple[int, int]:
         conn = await asyncpg.connect(scratch_database)
         try:
-            held = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            # pg_locks spans the cluster: other tests' databases may hold advisory locks now.
+            held = await conn.fetchval(
+                """SELECT count(*) FROM pg_locks
+                    WHERE locktype = 'advisory'
+                      AND database = (SELECT oid FROM pg_database
+                                       WHERE datname = current_database())"""
+            )
             migrations = await conn.fetchval("SELECT count(*) FROM schema_migrations")
             return held, migrations
         finally:
