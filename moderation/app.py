@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, deadlines, errors, logs, metrics, ratelimit, replica, threadcache
+from . import db, deadlines, errors, logs, metrics, notifications, ratelimit, replica, threadcache
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> web.Application:
         [
             db.pool_ctx,
             _directory_ctx,
+            notifications.listener_ctx,
             threadcache.thread_cache_ctx,
             replica.reads_ctx,
             ratelimit.sweeper_ctx,

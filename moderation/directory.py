@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import asyncpg
 from aiohttp import web
@@ -10,6 +11,7 @@ from aiohttp import web
 from .domain import SLUG, Site, SiteSettings
 from .errors import NotFound
 from .store import sites
+from .text.fold import Folder
 from .text.rules import SiteRules
 
 # A site created or changed by the CLI is seen by every instance within this many seconds.
@@ -17,16 +19,26 @@ TTL_SECONDS = 2.0
 
 
 class SiteDirectory:
-    def __init__(self, pool: asyncpg.Pool, ttl: float = TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        ttl: float = TTL_SECONDS,
+        *,
+        folder: Folder | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._pool = pool
         self._ttl = ttl
+        self._clock = clock
+        # What folding remembers, shared by every site's rules in this process.
+        self.folder = folder or Folder()
         self._cache: dict[str, tuple[float, Site]] = {}
         self._rules: dict[int, tuple[SiteSettings, str, SiteRules]] = {}
 
     async def get(self, slug: str) -> Site:
         if not SLUG.fullmatch(slug):  # e.g. a NUL, which PostgreSQL text cannot even hold
             raise NotFound("no such site")
-        now = time.monotonic()
+        now = self._clock()
         cached = self._cache.get(slug)
         if cached is not None and cached[0] > now:
             return cached[1]
@@ -59,6 +71,7 @@ class SiteDirectory:
             suspect_terms=site.settings.suspect_terms,
             max_links=site.settings.max_links,
             reserved_names=(site.slug, site.name),
+            folder=self.folder,
         )
         self._rules[site.id] = (site.settings, site.name, rules)
         return rules

@@ -10,23 +10,16 @@ the lifetime is a last bound on staleness, not the way changes show.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-import asyncpg
-import structlog
 from aiohttp import web
 
-from .config import SETTINGS
-from .db import POOL
-from .errors import DATABASE_UNAVAILABLE
+from .notifications import LISTENER
 from .store.comments import THREAD_CHANNEL
-
-log = structlog.get_logger("moderation.threadcache")
 
 LIFETIME_SECONDS = 30.0
 MAX_ENTRIES = 20_000
@@ -36,7 +29,6 @@ PROBATION_SHARE = 0.2
 # Only these page sizes are kept (the default, the widget's 200 and a few round ones): any
 # other limit is answered uncached, so limits cannot multiply the keys of one thread.
 CACHED_LIMITS = frozenset({10, 20, 25, 50, 100, 200})
-RECONNECT_SECONDS = 1.0
 
 PageKey = tuple[int, str, str | None, int]  # site_id, thread, cursor, limit
 
@@ -52,8 +44,15 @@ class ThreadCache:
     """A segmented LRU of pages: scan-resistant, so no stream of distinct reads evicts the pages
     that are read again and again."""
 
-    def __init__(self, lifetime: float = LIFETIME_SECONDS, capacity: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        lifetime: float = LIFETIME_SECONDS,
+        capacity: int = MAX_ENTRIES,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lifetime = lifetime
+        self._clock = clock
         self._probation_cap = max(1, int(capacity * PROBATION_SHARE))
         self._protected_cap = max(1, capacity - self._probation_cap)
         self._probation: OrderedDict[PageKey, Page] = OrderedDict()
@@ -81,14 +80,14 @@ class ThreadCache:
             if page is None:
                 return None
             self._protect(key, page)  # read a second time: worth keeping
-        if page.expires < time.monotonic():
+        if page.expires < self._clock():
             return None
         return page
 
     def put(
         self, site_id: int, thread: str, cursor: str | None, limit: int, etag: str, body: bytes
     ) -> Page:
-        page = Page(etag, body, time.monotonic() + self._lifetime)
+        page = Page(etag, body, self._clock() + self._lifetime)
         if not self.listening or limit not in CACHED_LIMITS:
             return page  # changes can't be heard, or a page size nobody else asks for
         key = (site_id, thread, cursor, limit)
@@ -177,10 +176,20 @@ class ThreadCache:
         self.on_change(None)
         self._threads.clear()
 
-    def on_notification(self, payload: str) -> None:
+    # The thread channel's subscriber (notifications.Listener).
+    def notified(self, payload: str) -> None:
         site_id, _, thread = payload.partition(":")
         if site_id.isdigit():
             self.invalidate(int(site_id), thread)
+
+    def connected(self) -> None:
+        # Changes made while nobody listened are unknown: start afresh.
+        self.clear()
+        self.listening = True
+
+    def disconnected(self) -> None:
+        self.listening = False
+        self.clear()
 
 
 def _etag(body: bytes) -> str:
@@ -190,49 +199,10 @@ def _etag(body: bytes) -> str:
 THREADS = web.AppKey("moderation.threads", ThreadCache)
 
 
-async def _listen(cache: ThreadCache, database_url: str, stopping: asyncio.Event) -> None:
-    """Keep one connection listening for thread changes; reconnect when it is lost."""
-    while not stopping.is_set():
-        try:
-            conn = await asyncpg.connect(database_url)
-        except DATABASE_UNAVAILABLE as exc:
-            log.warning("thread_listener_connect_failed", error=type(exc).__name__)
-            await asyncio.sleep(RECONNECT_SECONDS)
-            continue
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-        try:
-            await conn.add_listener(THREAD_CHANNEL, lambda *args: cache.on_notification(args[3]))
-            # Changes made while nobody listened are unknown: start afresh.
-            cache.clear()
-            cache.listening = True
-            stop_waiter = asyncio.ensure_future(stopping.wait())
-            lost_waiter = asyncio.ensure_future(lost.wait())
-            await asyncio.wait({stop_waiter, lost_waiter}, return_when=asyncio.FIRST_COMPLETED)
-            stop_waiter.cancel()
-            lost_waiter.cancel()
-        except DATABASE_UNAVAILABLE as exc:
-            log.warning("thread_listener_lost", error=type(exc).__name__)
-        finally:
-            cache.listening = False
-            with contextlib.suppress(*DATABASE_UNAVAILABLE, asyncpg.InterfaceError):
-                await conn.close(timeout=1)
-        cache.clear()
-        if not stopping.is_set():
-            await asyncio.sleep(RECONNECT_SECONDS)
-
-
 async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = ThreadCache()
     app[THREADS] = cache
-    stopping = asyncio.Event()
-    database_url = app[SETTINGS].session_database_url
-    assert database_url, "the database URL is resolved before the app starts"
-    task = asyncio.create_task(_listen(cache, database_url, stopping), name="thread-listener")
-    _ = app[POOL]  # the pool opens first; the listener is only a companion to it
+    listener = app[LISTENER]
+    await listener.subscribe(THREAD_CHANNEL, cache)
     yield
-    stopping.set()
-    try:
-        await asyncio.wait_for(task, timeout=3)
-    except TimeoutError:
-        task.cancel()
+    listener.unsubscribe(THREAD_CHANNEL, cache)

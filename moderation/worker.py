@@ -14,6 +14,7 @@ from .config import Settings
 from .db import create_pool
 from .mail.sender import MailSender, transport_for
 from .metrics import Metrics
+from .notifications import Listener, listening
 from .webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("moderation.worker")
@@ -24,14 +25,22 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with create_pool(settings, min_size=1) as pool:
+    assert settings.session_database_url, "the database URL is resolved before the worker starts"
+    async with (
+        create_pool(settings, min_size=1) as pool,
+        listening(Listener(settings.session_database_url)) as listener,
+    ):
         metrics = Metrics.create()
         jobs: list[Coroutine[Any, Any, None]] = [
-            Dispatcher(pool, settings, metrics=metrics, concurrency=concurrency).run(stop)
+            Dispatcher(
+                pool, settings, metrics=metrics, concurrency=concurrency, listener=listener
+            ).run(stop)
         ]
         transport = transport_for(settings)
         if transport is None:
             log.warning("mail_not_sent", detail="no MODERATION_SMTP_URL: mails wait in the outbox")
         else:
-            jobs.append(MailSender(pool, settings, transport, metrics=metrics).run(stop))
+            jobs.append(
+                MailSender(pool, settings, transport, metrics=metrics, listener=listener).run(stop)
+            )
         await asyncio.gather(*jobs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -17,6 +16,7 @@ import asyncpg
 from moderation import tokens
 from moderation.migrate import migrate
 from tests.conftest import TEST_SECRET
+from tests.support import eventually
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -106,16 +106,16 @@ async def _migrated_port(env: dict[str, str]) -> int:
 
 async def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
     async with aiohttp.ClientSession() as http:
-        for _ in range(150):
+
+        async def ready() -> bool:
             assert process.poll() is None, "the service exited early"
             try:
                 async with http.get(f"{base}/readyz") as response:
-                    if response.status == 200:
-                        return
+                    return response.status == 200
             except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the service did not come up")
+                return False
+
+        await eventually(ready, 15, interval=0.1, message="the service did not come up")
 
 
 async def test_serve_on_an_embedded_database_prints_a_demo_token_that_works(tmp_path: Path) -> None:

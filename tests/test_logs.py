@@ -23,6 +23,7 @@ from moderation.config import SETTINGS
 from moderation.logs import configure_logging
 from moderation.schemas import parse_submission, read_payload
 from tests.conftest import SiteFixture, comment_payload, make_settings
+from tests.support import eventually
 
 PASSWORD = "pw-that-must-not-leak"
 EMAIL = "hidden.author@example.org"
@@ -123,9 +124,7 @@ async def test_a_client_that_disconnects_mid_body_is_logged_as_client_disconnect
         await asyncio.sleep(0.2)
         writer.close()
         await writer.wait_closed()
-        async with asyncio.timeout(5):
-            while not any(entry["event"] == "request" for entry in logs):
-                await asyncio.sleep(0.02)
+        await eventually(lambda: any(entry["event"] == "request" for entry in logs))
     events = [entry["event"] for entry in logs]
     assert "client_disconnected" in events
     assert "database_unavailable" not in events

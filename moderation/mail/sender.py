@@ -22,6 +22,7 @@ from ..config import SETTINGS, Settings
 from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
+from ..notifications import LISTENER, Listener, Wakeup, subscribed
 from ..store import mail
 from ..store.mail import Claim, MailStatus, Result
 from .transport import (
@@ -40,7 +41,6 @@ log = structlog.get_logger("moderation.mail")
 POLL_INTERVAL = 1.0
 MIN_SLEEP = 0.005
 ERROR_BACKOFF = 1.0
-LISTEN_TIMEOUT = 5.0
 # Mails claimed per connection and round: a round ends well inside the lease.
 PER_CONNECTION = 10
 RETRY_JITTER = 0.1
@@ -90,6 +90,7 @@ class MailSender:
         *,
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self._pool = pool
         self._settings = settings
@@ -98,8 +99,7 @@ class MailSender:
         self._rng = rng or random.Random()
         self._batch = settings.mail_connections * PER_CONNECTION
         self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
-        self._listen_again_at = 0.0
+        self._listener = listener
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; then each connection finishes the mail in hand, and the
@@ -108,18 +108,25 @@ class MailSender:
         stopping.add_done_callback(lambda _: self._wake.set())
         log.info("mail_sender_started", connections=self._settings.mail_connections)
         try:
-            while not stop.is_set():
-                self._wake.clear()
-                await self._listen()
-                pause = await self._round(stop)
-                if pause > 0 and not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(pause):
-                            await self._wake.wait()
+            async with subscribed(
+                self._listener,
+                self._settings.session_database_url,
+                mail.NOTIFY_CHANNEL,
+                Wakeup(self._wake),
+            ):
+                await self._loop(stop)
         finally:
             stopping.cancel()
-            await self._unlisten()
             log.info("mail_sender_stopped")
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            pause = await self._round(stop)
+            if pause > 0 and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(pause):
+                        await self._wake.wait()
 
     async def _round(self, stop: asyncio.Event) -> float:
         """Claim, send and record one batch; how long to wait before the next."""
@@ -234,35 +241,6 @@ class MailSender:
                 conn.terminate()
                 raise
 
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; the poll covers the time it is down."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        if time.monotonic() < self._listen_again_at:
-            return
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await asyncpg.connect(
-                self._settings.session_database_url, timeout=LISTEN_TIMEOUT
-            )
-            await conn.add_listener(mail.NOTIFY_CHANNEL, self._notified)
-        except Exception as exc:
-            if conn is not None:
-                conn.terminate()
-            self._listen_again_at = time.monotonic() + POLL_INTERVAL * 10
-            log.warning("mail_listen_failed", error=describe(f"{type(exc).__name__}: {exc}"))
-            return
-        self._listener = conn
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _unlisten(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            with contextlib.suppress(*DATABASE_ERRORS):
-                await self._listener.close(timeout=LISTEN_TIMEOUT)
-        self._listener = None
-
 
 async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
     """Runs one mail sender beside the HTTP service when `mail_workers` is on."""
@@ -274,7 +252,9 @@ async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     stop = asyncio.Event()
-    sender = MailSender(app[POOL], settings, transport, metrics=app[METRICS])
+    sender = MailSender(
+        app[POOL], settings, transport, metrics=app[METRICS], listener=app[LISTENER]
+    )
     task = asyncio.create_task(sender.run(stop), name="mail-sender")
     yield
     stop.set()  # each connection finishes the mail in hand; the rest is handed back

@@ -11,16 +11,14 @@ from itertools import chain, compress, count
 from operator import attrgetter, itemgetter, not_
 from typing import Literal
 
-from moderation.text.fold import (
-    FoldedText,
-    arabizi_key,
+from .fold import FoldedText, Folder
+from .folding import (
     clitic_forms,
-    fold,
     is_word_character,
     mixes_latin_with_lookalikes,
     plain_words,
-    without_clitics,
 )
+from .loose import arabizi_key
 
 BUILT_IN_RESERVED_NAMES = (
     "admin",
@@ -232,13 +230,14 @@ _ORDER = itemgetter(0, 1, 2)
 class _Matcher:
     """Exact, loose and Arabizi indexes over one list of terms."""
 
-    def __init__(self, terms: Sequence[tuple[str, bool]]) -> None:
+    def __init__(self, terms: Sequence[tuple[str, bool]], folder: Folder) -> None:
+        self._folder = folder
         self.exact = _PhraseIndex()
         self.loose = _PhraseIndex()
         self.arabizi: dict[str, _Term] = {}
         seen: set[tuple[str, ...]] = set()
         for written, banned in terms:
-            folded = fold(written)
+            folded = folder.fold(written)
             if not folded.tokens or folded.tokens in seen:
                 continue
             seen.add(folded.tokens)
@@ -261,7 +260,7 @@ class _Matcher:
         found: set[_Term] = set()
         tokens = folded.tokens
         if not self._exact_starters.isdisjoint(tokens):
-            positions = list(map(without_clitics, tokens))
+            positions = list(map(self._folder.without_clitics, tokens))
             for match in self.exact.find(positions):
                 found.add(match.term)
                 span = folded.token_span(match.first, match.last)
@@ -360,22 +359,27 @@ class SiteRules:
         suspect_terms: Sequence[str],
         max_links: int = 2,
         reserved_names: Sequence[str] = (),
+        folder: Folder | None = None,
     ) -> None:
+        """`folder`: the app's (SiteDirectory's), so every site's rules share what was folded;
+        by default one of their own."""
         if max_links < 0:
             raise ValueError("max_links must not be negative")
         self.max_links = max_links
+        self._folder = folder = folder or Folder()
         self._terms = _Matcher(
-            [(term, True) for term in banned_terms] + [(term, False) for term in suspect_terms]
+            [(term, True) for term in banned_terms] + [(term, False) for term in suspect_terms],
+            folder,
         )
         names = [*reserved_names, *BUILT_IN_RESERVED_NAMES]
-        self._reserved = _Matcher([(name, False) for name in names])
+        self._reserved = _Matcher([(name, False) for name in names], folder)
         self._names: dict[str, _Author] = {}
 
     def _judge_name(self, name: str) -> _Author:
         """What the rules make of an author's name, remembered: authors post again and again."""
         author = self._names.get(name)
         if author is None:
-            folded = fold(name)
+            folded = self._folder.fold(name)
             reserved = next(self._reserved.scan(folded), None)
             author = _Author(
                 terms=tuple(self._terms.scan(folded)),
@@ -395,11 +399,11 @@ class SiteRules:
             flags.setdefault((kind, term), Flag(kind, term, _excerpt(text, *span)))
 
         banned_term = None
-        folded_body = fold(body)
+        folded_body = self._folder.fold(body)
         author = self._judge_name(name)
         texts = [(body, self._terms.scan(folded_body)), (name, author.terms)]
         if website:
-            texts.append((website, self._terms.scan(fold(website))))
+            texts.append((website, self._terms.scan(self._folder.fold(website))))
         for text, founds in texts:
             for found in founds:
                 if found.term.banned and found.literal:

@@ -22,6 +22,7 @@ from ..config import SETTINGS, Settings
 from ..db import POOL
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
+from ..notifications import LISTENER, Listener, Wakeup, subscribed
 from ..store import webhooks
 from ..store.outbox import NOTIFY_CHANNEL
 from ..store.webhooks import Claim, DeliveryStatus, Result
@@ -39,7 +40,6 @@ CONNECT_TIMEOUT = 5.0
 MAX_ERROR_LENGTH = 500
 ERROR_BACKOFF = 1.0
 RECORD_TRIES = 3
-LISTEN_TIMEOUT = 5.0
 # Statuses whose Retry-After replaces the scheduled delay (Standard Webhooks: throttling).
 THROTTLED = frozenset({429, 503})
 # The receiver says it is gone for good: the delivery fails and the endpoint is disabled.
@@ -113,6 +113,7 @@ class Dispatcher:
         metrics: Metrics | None = None,
         concurrency: int | None = None,
         rng: random.Random | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self._pool = pool
         self._settings = settings
@@ -132,8 +133,7 @@ class Dispatcher:
         self._backlog = False
         self._closing = False
         self._http: aiohttp.ClientSession | None = None
-        self._listener: asyncpg.Connection | None = None
-        self._listen_again_at = 0.0
+        self._listener = listener
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; then claim nothing new, give in-flight attempts
@@ -149,9 +149,12 @@ class Dispatcher:
         )
         stopping = asyncio.create_task(stop.wait(), name="webhook-dispatcher-stop")
         stopping.add_done_callback(lambda _: self._wake.set())
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, trust_env=False
-        ) as http:
+        async with (
+            subscribed(
+                self._listener, settings.session_database_url, NOTIFY_CHANNEL, Wakeup(self._wake)
+            ),
+            aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False) as http,
+        ):
             self._http = http
             recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
             log.info("webhook_dispatcher_started", concurrency=self._capacity)
@@ -163,13 +166,11 @@ class Dispatcher:
                 self._closing = True
                 self._results_ready.set()
                 await recorder
-                await self._unlisten()
                 log.info("webhook_dispatcher_stopped")
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()  # before claiming: a wake-up that arrives meanwhile is kept
-            await self._listen()
             pause = await self._claim()
             if pause > 0 and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -380,35 +381,6 @@ class Dispatcher:
                 conn.terminate()
                 raise
 
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; the poll covers the time it is down."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        if time.monotonic() < self._listen_again_at:
-            return
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await asyncpg.connect(
-                self._settings.session_database_url, timeout=LISTEN_TIMEOUT
-            )
-            await conn.add_listener(NOTIFY_CHANNEL, self._notified)
-        except Exception as exc:
-            if conn is not None:
-                conn.terminate()
-            self._listen_again_at = time.monotonic() + POLL_INTERVAL * 10
-            log.warning("webhook_listen_failed", error=_describe(exc))
-            return
-        self._listener = conn
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _unlisten(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            with contextlib.suppress(*DATABASE_ERRORS):
-                await self._listener.close(timeout=LISTEN_TIMEOUT)
-        self._listener = None
-
 
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     """Runs one dispatcher beside the HTTP service when `webhook_workers` is on."""
@@ -417,7 +389,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     stop = asyncio.Event()
-    dispatcher = Dispatcher(app[POOL], settings, metrics=app[METRICS])
+    dispatcher = Dispatcher(app[POOL], settings, metrics=app[METRICS], listener=app[LISTENER])
     task = asyncio.create_task(dispatcher.run(stop), name="webhook-dispatcher")
     yield
     stop.set()  # finish or release what is in flight (within shutdown_grace), claim nothing new

@@ -3,13 +3,12 @@ and a thread cache that no stream of distinct reads can wipe."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.threadcache import CACHED_LIMITS, MAX_ENTRIES, THREADS, ThreadCache
 from tests.conftest import SiteFixture, approve, post_comment
+from tests.support import eventually
 
 ORIGIN = {"Origin": "https://daily.example"}
 
@@ -81,9 +80,7 @@ async def test_reads_with_many_limits_and_threads_keep_the_hot_thread_cached(
     client: TestClient, site: SiteFixture
 ) -> None:
     cache = client.app[THREADS]
-    async with asyncio.timeout(5):
-        while not cache.listening:  # the listener connects in the background
-            await asyncio.sleep(0.01)
+    await eventually(lambda: cache.listening)  # the listener connects in the background
     path = f"/v1/sites/{site.slug}/comments"
     comment = await post_comment(client, site, body="رأي في المقال")
     await approve(client, site, comment["id"])

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.config import Settings
+from moderation.db import POOL
 from tests.conftest import SiteFixture
 from tests.mail.conftest import Arrived, MailServer, mail_settings, smtp_server
 
@@ -58,3 +59,10 @@ async def set_settings(client: TestClient, site: SiteFixture, **values: Any) -> 
         f"/v1/sites/{site.slug}/settings", json=values, headers=site.auth(site.admin)
     )
     assert response.status == 200, await response.text()
+
+
+async def mail_kinds(client: TestClient) -> list[str]:
+    """The kinds of the mails queued so far. A mail is queued in the transaction of the event
+    that causes it, so once an HTTP answer is in, its mails (or their absence) are final."""
+    rows = await client.app[POOL].fetch("SELECT kind FROM mail_outbox ORDER BY id")
+    return [r["kind"] for r in rows]

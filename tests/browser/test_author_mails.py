@@ -5,7 +5,6 @@ README's screenshots of /dev/mail and of an Arabic statement of reasons."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from tests.browser.conftest import Live
 from tests.browser.test_pages import signed_in_console
 from tests.conftest import make_settings
 from tests.mail.conftest import free_port
+from tests.support import eventually
 
 WIDGET = ".moderation-comments"
 
@@ -58,16 +58,16 @@ async def live_with_mail(aiohttp_server: Any, database_url: str, tmp_path: Path)
 
 async def kept(live: Live, kind: str) -> tuple[int, int]:
     """The (site id, mail id) of the newest mail of `kind`, once the sender has kept it."""
-    async with asyncio.timeout(10):
-        while True:
-            row = await live.pool.fetchrow(
-                """SELECT site_id, id FROM mail_outbox WHERE kind = $1 AND status = 'kept'
-                    ORDER BY id DESC LIMIT 1""",
-                kind,
-            )
-            if row is not None:
-                return row["site_id"], row["id"]
-            await asyncio.sleep(0.05)
+
+    async def newest() -> Any:
+        return await live.pool.fetchrow(
+            """SELECT site_id, id FROM mail_outbox WHERE kind = $1 AND status = 'kept'
+                ORDER BY id DESC LIMIT 1""",
+            kind,
+        )
+
+    row = await eventually(newest, 10, message=f"no {kind} mail was kept")
+    return row["site_id"], row["id"]
 
 
 async def test_confirm_from_dev_mail_then_a_statement_of_reasons_and_an_appeal_in_arabic(

@@ -26,6 +26,7 @@ from moderation.mail.outbox import queue_mail
 from moderation.mail.relay import SmtpRelay
 from moderation.store.mail import Queued
 from tests.conftest import make_settings
+from tests.support import eventually
 
 SCHEDULE = (0.2, 0.4, 0.8)
 
@@ -58,6 +59,7 @@ class MailServer:
         self.arrived: list[Arrived] = []
         self.rcpt_replies: deque[str] = deque()
         self.rcpt_seen = 0
+        self.data_started = 0
         # Seconds to sit on a message's DATA before answering; such a message isn't recorded.
         self.data_delays: deque[float] = deque()
         self.data_replies: deque[str] = deque()
@@ -87,6 +89,7 @@ class MailServer:
         return AuthResult(success=True)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_started += 1
         if self.data_delays:
             await asyncio.sleep(self.data_delays.popleft())
             return "451 4.3.0 Too slow"
@@ -121,9 +124,7 @@ class MailServer:
             self._server = None
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[Arrived]:
-        async with asyncio.timeout(within):
-            while len(self.arrived) < count:
-                await asyncio.sleep(0.01)
+        await eventually(lambda: len(self.arrived) >= count, within)
         return self.arrived
 
 
@@ -186,9 +187,11 @@ async def mail_attempts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 async def settled(pool: asyncpg.Pool, count: int, within: float = 10.0) -> list[asyncpg.Record]:
     """Wait until there are `count` mails and none is pending."""
-    async with asyncio.timeout(within):
-        while True:
-            rows = await outbox(pool)
-            if len(rows) == count and all(r["status"] != "pending" for r in rows):
-                return rows
-            await asyncio.sleep(0.02)
+
+    async def done() -> list[asyncpg.Record] | None:
+        rows = await outbox(pool)
+        if len(rows) == count and all(r["status"] != "pending" for r in rows):
+            return rows
+        return None
+
+    return await eventually(done, within, message=f"{count} mails were not settled")

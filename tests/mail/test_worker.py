@@ -22,6 +22,7 @@ from tests.mail.conftest import (
     queue_test_mail,
     settled,
 )
+from tests.support import eventually
 
 
 def worker_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
@@ -67,9 +68,8 @@ async def test_a_worker_killed_mid_send_leaves_a_lease_that_expires_and_the_mail
         )
     )
     try:
-        async with asyncio.timeout(20):
-            while smtp_server.rcpt_seen < 1:
-                await asyncio.sleep(0.01)
+        # Once the server sits on this DATA: a kill at RCPT could come before DATA is sent.
+        await eventually(lambda: smtp_server.data_started >= 1, 20)
     finally:
         worker.kill()  # SIGKILL (well inside its 3 s SMTP timeout): nothing recorded or released
         await worker.communicate()

@@ -79,7 +79,11 @@ def test_migrate_takes_its_session_lock_on_the_direct_url_not_through_the_pooler
     async def locks_and_migrations() -> tuple[int, int]:
         conn = await asyncpg.connect(scratch_database)
         try:
-            held = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            # This database's only: other tests on the same server take advisory locks too.
+            held = await conn.fetchval(
+                """SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                    WHERE l.locktype = 'advisory' AND d.datname = current_database()"""
+            )
             migrations = await conn.fetchval("SELECT count(*) FROM schema_migrations")
             return held, migrations
         finally:

@@ -26,6 +26,7 @@ from tests.conftest import (
     post_comment,
     with_database,
 )
+from tests.support import eventually
 
 # A take-down must leave every instance's public reads within this, however far the replica lags.
 STALENESS_BOUND_SECONDS = 1.0
@@ -63,21 +64,21 @@ async def caught_up(primary_url: str, replica_url: str) -> None:
         target = lsn_value(await primary.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
     finally:
         await primary.close()
-    deadline = time.monotonic() + CATCH_UP_SECONDS
-    while time.monotonic() < deadline:
+
+    async def replayed_it() -> bool:
         try:
             replica = await asyncpg.connect(replica_url)
         except (OSError, asyncpg.InvalidCatalogNameError):
-            await asyncio.sleep(0.05)
-            continue
+            return False
         try:
             replayed = await replica.fetchval("SELECT pg_last_wal_replay_lsn()::text")
         finally:
             await replica.close()
-        if replayed is not None and lsn_value(replayed) >= target:
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"the replica did not catch up within {CATCH_UP_SECONDS}s")
+        return replayed is not None and lsn_value(replayed) >= target
+
+    await eventually(
+        replayed_it, CATCH_UP_SECONDS, interval=0.05, message="the replica did not catch up"
+    )
 
 
 @pytest.fixture
@@ -172,10 +173,15 @@ async def test_a_take_down_leaves_every_instance_within_the_bound_while_the_repl
     taken_down = time.monotonic()
     assert await read_ids(primary_client, site) == []
 
-    deadline = taken_down + STALENESS_BOUND_SECONDS
-    while await read_ids(other, site):
-        assert time.monotonic() < deadline, "the other instance still shows the taken-down comment"
-        await asyncio.sleep(0.005)
+    async def gone() -> bool:
+        return not await read_ids(other, site)
+
+    await eventually(
+        gone,
+        STALENESS_BOUND_SECONDS,
+        interval=0.005,
+        message="the other instance still shows the taken-down comment",
+    )
     print(f"take-down left the other instance after {time.monotonic() - taken_down:.4f}s")
     # The replica really is behind: it still has the comment approved.
     status = await replica_conn.fetchval(
@@ -206,10 +212,9 @@ async def test_while_changes_cannot_be_heard_reads_go_to_the_primary(
                 WHERE datname = current_database() AND query LIKE 'LISTEN%'"""
         )
         cache = primary_client.app[THREADS]
-        deadline = time.monotonic() + 5
-        while cache.listening:
-            assert time.monotonic() < deadline, "the listener did not notice its connection drop"
-            await asyncio.sleep(0.01)
+        await eventually(
+            lambda: not cache.listening, message="the listener did not notice its connection drop"
+        )
         await primary.execute(
             "UPDATE comments SET status = 'approved', decided_at = now() WHERE id = $1",
             int(comment["id"]),
@@ -230,10 +235,10 @@ async def test_without_a_replica_answering_reads_fall_back_to_the_primary(
     site = await make_site(client, "weekly")
     comment = await post_comment(client, site, thread=THREAD, body="The replica is down.")
     await approve(client, site, comment["id"])
-    deadline = time.monotonic() + 5
-    while not client.app[THREADS].listening:  # until then every read goes to the primary anyway
-        assert time.monotonic() < deadline, "the thread listener did not start"
-        await asyncio.sleep(0.01)
+    # Until then every read goes to the primary anyway.
+    await eventually(
+        lambda: client.app[THREADS].listening, message="the thread listener did not start"
+    )
     for limit in (10, 11):  # the second read does not try the replica again
         assert await read_ids(client, site, limit=limit) == [comment["id"]]
     assert client.app[READS].replica_reads == 0

@@ -8,18 +8,33 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moderation.text import fold as fold_module
-from moderation.text.fold import (
-    arabizi_key,
+from moderation.text.fold import Folder, Memo, duplicate_key, fold, match_key
+from moderation.text.folding import (
+    PLAIN_CHARACTERS,
     clitic_forms,
-    duplicate_key,
-    fold,
-    loose_keys,
-    match_key,
+    fold_piece,
     mixes_latin_with_lookalikes,
-    tokens,
+    shorten_runs,
     without_clitics,
 )
+from moderation.text.loose import arabizi_key
+
+
+def tokens(text: str) -> list[str]:
+    return list(fold(text).tokens)
+
+
+def loose_keys(text: str) -> list[str]:
+    """The loose reading as searchable strings: letters joined with runs shortened, then (when
+    they differ) the leet and the Arabizi readings."""
+    loose = fold(text).loose()
+    joined = " ".join(map(shorten_runs, loose.joined))
+    leet = " ".join(shorten_runs(e or j) for j, e in zip(loose.joined, loose.leet, strict=True))
+    arabizi = " ".join(
+        a or shorten_runs(j) for j, a in zip(loose.joined, loose.arabizi, strict=True)
+    )
+    return list(dict.fromkeys((joined, leet, arabizi)))
+
 
 ARABIC_MARK_CODE_POINTS = [
     *range(0x0610, 0x061B),
@@ -382,16 +397,31 @@ def test_loose_chunks_are_the_positions_of_the_loose_reading(text: str) -> None:
 
 
 @given(PIECEWISE)
-def test_the_folding_caches_change_no_result(text: str) -> None:
-    warm = fold(text)
-    fold_module._PIECES.clear()
-    fold_module._LOOSE_CHUNKS.clear()
-    cold = fold(text)
-    assert (cold.surface, cold.tokens, cold.loose()) == (warm.surface, warm.tokens, warm.loose())
+def test_what_a_folder_remembers_changes_no_result(text: str) -> None:
+    folder = Folder()
+    warm = folder.fold(text + " " + text)  # every piece and chunk of the text seen once
+    folded = folder.fold(text)
+    cold = fold(text)  # nothing remembered
+    assert warm.tokens == folded.tokens * 2
+    assert (cold.surface, cold.tokens, cold.loose()) == (
+        folded.surface,
+        folded.tokens,
+        folded.loose(),
+    )
+
+
+def test_a_small_folder_forgets_and_still_folds_alike() -> None:
+    folder = Folder(limit=2, span_limit=2)
+    texts = ["حمار كلب قرد", "spam 5p4m $p@m", "ب ا ط ل", "الرّائع رااااائع"]
+    for text in texts * 2:
+        folded = folder.fold(text)
+        assert (folded.tokens, folded.loose()) == (fold(text).tokens, fold(text).loose())
+        assert folded.surface_span(0, 1) == fold(text).surface_span(0, 1)
+    assert len(folder.pieces) <= 2 and len(folder.loose_chunks) <= 2
 
 
 def test_a_full_cache_is_emptied_and_refilled() -> None:
-    memo = fold_module._Memo(str.upper, limit=2)
+    memo = Memo(str.upper, limit=2)
     assert [memo["a"], memo["b"], memo["c"], memo["a"]] == ["A", "B", "C", "A"]
     assert len(memo) <= 2
     assert memo["x" * 100] == "X" * 100  # computed, not kept
@@ -418,13 +448,12 @@ def test_clitic_forms_are_exactly_the_tokens_read_as_the_stem(token: str) -> Non
         assert token in without_clitics(form)
 
 
-@given(st.text(alphabet="".join(fold_module._PLAIN_CHARACTERS) + "أة.A ", max_size=30))
+@given(st.text(alphabet="".join(PLAIN_CHARACTERS) + "أة.A ", max_size=30))
 def test_words_that_fold_to_themselves_take_a_short_way_to_the_same_result(text: str) -> None:
     folded = fold(text)
     surface = _per_character_surface(text)
     words = "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in surface)
     assert (folded.surface, folded.tokens) == (surface, tuple(words.split()))
-    fold_module._PIECES.clear()
     for piece in text.split(" "):
-        general = fold_module._fold_piece(piece + "\u200b")  # invisible: not a plain word
-        assert fold_module._fold_piece(piece)[:6] == general[:6]
+        general = fold_piece(piece + "\u200b")  # invisible: not a plain word
+        assert fold_piece(piece)[:6] == general[:6]

@@ -23,6 +23,7 @@ from moderation.db import create_pool
 from moderation.metrics import Metrics
 from moderation.webhooks.dispatcher import Dispatcher
 from tests.conftest import SiteFixture, routed_settings
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -179,13 +180,15 @@ async def attempts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 async def settled(pool: asyncpg.Pool, count: int | None = None, within: float = 5.0) -> list[Any]:
     """Wait until there are deliveries (`count` of them, if given) and none is pending."""
-    async with asyncio.timeout(within):
-        while True:
-            rows = await deliveries(pool)
-            if (
-                rows
-                and (count is None or len(rows) == count)
-                and all(r["status"] != "pending" for r in rows)
-            ):
-                return rows
-            await asyncio.sleep(0.02)
+
+    async def done() -> list[Any] | None:
+        rows = await deliveries(pool)
+        if (
+            rows
+            and (count is None or len(rows) == count)
+            and all(r["status"] != "pending" for r in rows)
+        ):
+            return rows
+        return None
+
+    return await eventually(done, within, message="the deliveries were not settled")

@@ -1,0 +1,147 @@
+"""moderation/store/comments.py on real PostgreSQL."""
+
+from __future__ import annotations
+
+from asyncpg.pool import PoolConnectionProxy
+
+from moderation.domain import Comment, Site, Status
+from moderation.pagination import Cursor
+from moderation.store import comments
+from tests.store.conftest import add_comment, email_hash, moderator
+
+THREAD = "politics/2026/elections"
+
+
+async def decide(
+    conn: PoolConnectionProxy,
+    comment: Comment,
+    to: Status,
+    reason: str | None = None,
+    decided_by: int | None = None,
+) -> Comment | None:
+    return await comments.change_status(
+        conn,
+        comment.site_id,
+        comment.id,
+        expected=Status.PENDING,
+        to=to,
+        reason=reason,
+        decided_by=decided_by,
+    )
+
+
+async def test_an_inserted_comment_reads_back_the_same(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    written = await add_comment(conn, site, flags=[{"kind": "suspect", "term": "كذب"}])
+    assert written.status is Status.PENDING and written.decided_at is None
+    assert await comments.get(conn, site.id, written.id) == written
+    assert await comments.get(conn, site.id + 1, written.id) is None  # another site's: absent
+    assert await comments.status_of(conn, site.id, written.id) is Status.PENDING
+
+
+async def test_a_comment_inserted_decided_has_its_decision_time(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    written = await add_comment(conn, site, status=Status.APPROVED)
+    assert written.decided_at is not None
+
+
+async def test_a_thread_pages_oldest_first_by_keyset(conn: PoolConnectionProxy, site: Site) -> None:
+    ids = [
+        (await add_comment(conn, site, status=Status.APPROVED, body_text=f"رقم {n}")).id
+        for n in range(5)
+    ]
+    await add_comment(conn, site)  # pending: never public
+    await add_comment(conn, site, status=Status.APPROVED, thread="sports/final")
+    first = await comments.approved_in_thread(conn, site.id, THREAD, None, 3)
+    assert [c.id for c in first] == ids[:3]
+    last = first[-1]
+    rest = await comments.approved_in_thread(
+        conn, site.id, THREAD, Cursor(last.created_at, last.id), 3
+    )
+    assert [c.id for c in rest] == ids[3:]
+
+
+async def test_the_queue_lists_pending_oldest_first_and_flagged_first_on_request(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    plain = await add_comment(conn, site, body_text="first")
+    flagged = await add_comment(conn, site, flags=[{"kind": "suspect", "term": "spam"}])
+    other_thread = await add_comment(conn, site, thread="sports/final")
+    page = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
+    assert [c.id for c in page] == [plain.id, flagged.id, other_thread.id]
+    page = await comments.queue_page(
+        conn, site.id, Status.PENDING, None, None, 10, flagged_first=True
+    )
+    assert [c.id for c in page] == [flagged.id, plain.id, other_thread.id]
+    first = page[0]
+    after = Cursor(first.created_at, first.id, flagged=True)
+    page = await comments.queue_page(
+        conn, site.id, Status.PENDING, THREAD, after, 10, flagged_first=True
+    )
+    assert [c.id for c in page] == [plain.id]
+
+
+async def test_decided_comments_list_newest_decision_first(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    actor = await moderator(conn, site)
+    older, newer = await add_comment(conn, site), await add_comment(conn, site)
+    for comment in (older, newer):
+        await decide(conn, comment, Status.REJECTED, "abusive", actor.token_id)
+    page = await comments.queue_page(conn, site.id, Status.REJECTED, None, None, 10)
+    assert [c.id for c in page] == [newer.id, older.id]
+
+
+async def test_a_status_change_is_guarded_by_the_expected_status(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    comment = await add_comment(conn, site)
+    approved = await decide(conn, comment, Status.APPROVED)
+    assert approved is not None and approved.status is Status.APPROVED
+    assert approved.decided_at is not None
+    again = await decide(conn, comment, Status.REJECTED, "late")
+    assert again is None
+    assert await comments.status_of(conn, site.id, comment.id) is Status.APPROVED
+
+
+async def test_admission_answers_parent_duplicate_and_trust_in_one_query(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    author = email_hash("layla@example.com")
+    parent = await add_comment(conn, site, status=Status.APPROVED, duplicate_key=b"same")
+    found = await comments.admission(
+        conn, site.id, author, THREAD, b"same", parent_id=parent.id, ask_trust=True
+    )
+    assert found == comments.Admission(parent_ok=True, duplicate=True, trusted=True)
+    stranger = email_hash("omar@example.com")
+    found = await comments.admission(
+        conn, site.id, stranger, "sports/final", b"same", parent_id=parent.id, ask_trust=True
+    )
+    assert found == comments.Admission(parent_ok=False, duplicate=False, trusted=False)
+    found = await comments.admission(
+        conn, site.id, author, THREAD, b"other", parent_id=None, ask_trust=False
+    )
+    assert found == comments.Admission(parent_ok=True, duplicate=False, trusted=False)
+
+
+async def test_counts_are_capped_and_per_status(conn: PoolConnectionProxy, site: Site) -> None:
+    for _ in range(3):
+        await add_comment(conn, site)
+    await add_comment(conn, site, status=Status.APPROVED)
+    counts = await comments.status_counts(conn, site.id, 2)
+    assert counts[Status.PENDING] == 2 and counts[Status.APPROVED] == 1
+    assert counts[Status.REJECTED] == 0
+    assert await comments.pending_count(conn, 10) == 3
+
+
+async def test_an_authors_history_counts_approved_and_rejected(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    author = email_hash("layla@example.com")
+    await add_comment(conn, site, status=Status.APPROVED)
+    await add_comment(conn, site, status=Status.REJECTED, reason="abusive")
+    await add_comment(conn, site, status=Status.SPAM, reason="spam")
+    histories = await comments.author_histories(conn, site.id, [author, email_hash("x@y.z")])
+    assert histories == {author: (1, 2)}

@@ -1,0 +1,87 @@
+"""moderation/store/mail.py on real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from moderation.domain import Site
+from moderation.store import mail
+from moderation.store.mail import Claim, MailStatus, Result
+from tests.store.conftest import email_hash
+
+
+async def queue(conn: PoolConnectionProxy, site: Site, recipient: str, n: int = 1) -> mail.Queued:
+    return await mail.enqueue_mail(
+        conn,
+        site_id=site.id,
+        kind="receipt",
+        recipient=recipient,
+        recipient_hash=email_hash(recipient),
+        message_id=f"<{n}@moderation.test>",
+        subject="تم استلام تعليقك",
+        message=b"Subject: test\r\n\r\nbody",
+    )
+
+
+def result(claim: Claim, status: MailStatus, smtp_code: int | None = 250) -> Result:
+    return Result(
+        site_id=claim.site_id,
+        id=claim.id,
+        attempt=claim.attempt,
+        status=status,
+        delay=30.0 if status is MailStatus.PENDING else None,
+        at=datetime.now(UTC),
+        smtp_code=smtp_code,
+        error=None if smtp_code == 250 else "550 no such user",
+        duration_ms=2.0,
+        recipient_hash=claim.recipient_hash,
+    )
+
+
+async def test_a_queued_mail_is_claimed_once_and_given_back_uncounted(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    queued = await queue(conn, site, "layla@example.com")
+    assert queued.status is MailStatus.PENDING
+    assert await mail.queued_count(conn, 10) == 1
+    [claim] = await mail.claim_due(conn, 10, 60.0)
+    assert (claim.id, claim.attempt, claim.recipient) == (queued.id, 1, "layla@example.com")
+    assert await mail.claim_due(conn, 10, 60.0) == []
+    assert await mail.release(conn, [claim]) == 1
+    [again] = await mail.claim_due(conn, 10, 60.0)
+    assert again.attempt == 1
+
+
+async def test_a_temporary_failure_waits_and_a_success_completes(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    await queue(conn, site, "layla@example.com")
+    [claim] = await mail.claim_due(conn, 10, 60.0)
+    assert await mail.record_results(conn, [result(claim, MailStatus.PENDING, 451)]) == 1
+    waiting = await mail.seconds_until_next_due(conn)
+    assert waiting is not None and 25 < waiting <= 30
+    await conn.execute("UPDATE mail_outbox SET next_attempt_at = now()")
+    [second] = await mail.claim_due(conn, 10, 60.0)
+    assert await mail.record_results(conn, [result(claim, MailStatus.SENT)]) == 0  # stale
+    assert await mail.record_results(conn, [result(second, MailStatus.SENT)]) == 1
+    [sent] = await mail.recent_mails(conn, 10)
+    assert (sent.status, sent.attempts) == (MailStatus.SENT, 2)
+    assert sent.completed_at is not None
+
+
+async def test_an_undeliverable_address_is_suppressed_for_its_site(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    await queue(conn, site, "gone@example.com", 1)
+    waiting = await queue(conn, site, "gone@example.com", 2)
+    [claim] = await mail.claim_due(conn, 1, 60.0)
+    await mail.record_results(conn, [result(claim, MailStatus.UNDELIVERABLE, 550)])
+    assert await mail.is_suppressed(conn, site.id, email_hash("gone@example.com"))
+    assert not await mail.is_suppressed(conn, site.id, email_hash("layla@example.com"))
+    found = await mail.mail_by_id(conn, site.id, waiting.id)
+    assert found is not None and found.status is MailStatus.SUPPRESSED
+    later = await queue(conn, site, "gone@example.com", 3)
+    assert later.status is MailStatus.SUPPRESSED
+    assert await mail.claim_due(conn, 10, 60.0) == []

@@ -1,0 +1,47 @@
+"""Time in tests: anything asynchronous is awaited with `eventually`, never with an open poll, so
+a regression fails its test instead of hanging the run; where code takes a `clock`, a Clock
+stands still until the test moves it."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+INTERVAL = 0.01
+
+
+async def eventually(
+    predicate: Callable[[], T | Awaitable[T]],
+    timeout: float = 5.0,  # noqa: ASYNC109 (a bound on the whole poll, not on one call)
+    *,
+    interval: float = INTERVAL,
+    message: str = "the condition did not come true",
+) -> T:
+    """Call `predicate` (plain or async) until it returns something truthy, and return that;
+    fail with `message` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            async with asyncio.timeout(max(deadline - time.monotonic(), interval)):
+                value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{message} within {timeout:g} s")
+        await asyncio.sleep(interval)
+
+
+class Clock:
+    """A monotonic clock that moves only when told: `clock.now += seconds`."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
