@@ -215,6 +215,8 @@ class Submission:
     parent_id: int | None
     # The hidden `url` field of the form: people never see it, bots fill anything called url.
     honeypot: bool = False
+    # A plain HTML form's article page to go back to (JSON requests get the usual 202).
+    return_to: str | None = None
 
 
 def parse_submission(data: Mapping[str, Any]) -> Submission:

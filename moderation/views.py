@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from .domain import AuditEntry, Comment
+from aiohttp import web
+
+from .domain import AuditEntry, Comment, Status
 
 
 def iso(at: datetime | None) -> str | None:
@@ -27,6 +30,15 @@ def public_view(comment: Comment, site_slug: str) -> dict[str, Any]:
         "status": comment.status.value,
         "created_at": iso(comment.created_at),
     }
+
+
+def receipt_view(comment: Comment, site_slug: str) -> dict[str, Any]:
+    """The answer to the author who posted: the public view, but spam reads as pending — a bot
+    that filled the trap learns nothing."""
+    view = public_view(comment, site_slug)
+    if comment.status == Status.SPAM:
+        view["status"] = Status.PENDING.value
+    return view
 
 
 def decided_by(comment: Comment) -> str | None:
@@ -69,3 +81,34 @@ def queue_item_view(
         **moderator_view(comment, site_slug),
         "author": {"approved": approved, "rejected": rejected},
     }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def json_bytes(data: Any) -> bytes:
+    return _dumps(data).encode()
+
+
+def conditional_response(
+    request: web.Request, etag: str, body: bytes, *, cache_control: str
+) -> web.Response:
+    """A cacheable JSON answer with a strong ETag; `If-None-Match` with that tag gets a 304."""
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _etag_matches(request.headers.get("If-None-Match"), etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)

@@ -9,8 +9,7 @@ from ..auth import claimant, require_site
 from ..db import POOL
 from ..errors import FieldError
 from ..schemas import Fields, parse_thread, read_optional_json
-from ..views import queue_item_view
-from .common import json_response
+from ..views import json_response, queue_item_view
 
 routes = web.RouteTableDef()
 
@@ -38,7 +37,7 @@ async def claim(request: web.Request) -> web.Response:
     thread = fields.take("thread", parse_thread, required=False)
     flagged_first = fields.take("flagged_first", _flag, required=False)
     fields.check()
-    batch = await service.claim_batch(
+    batch = await service.comments.claim_batch(
         request.app[POOL],
         actor,
         claimant(request, actor),
@@ -50,7 +49,7 @@ async def claim(request: web.Request) -> web.Response:
         {
             "items": [queue_item_view(c, actor.site_slug, batch.histories) for c in batch.items],
             "counts": {status.value: n for status, n in batch.counts.items()},
-            "lease_seconds": int(service.CLAIM_LEASE_SECONDS),
+            "lease_seconds": int(service.comments.CLAIM_LEASE_SECONDS),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -59,5 +58,5 @@ async def claim(request: web.Request) -> web.Response:
 @routes.delete("/v1/sites/{site}/queue/claim")
 async def release(request: web.Request) -> web.Response:
     actor = await require_site(request)
-    await service.release_claims(request.app[POOL], actor, claimant(request, actor))
+    await service.comments.release_claims(request.app[POOL], actor, claimant(request, actor))
     return web.Response(status=204)

@@ -18,7 +18,7 @@ from ..db import POOL
 from ..errors import NotFound, Unauthorized
 from ..schemas import FORM_TYPES, read_payload
 from ..store.sessions import ConsoleSession
-from .common import json_response
+from ..views import json_response
 
 log = structlog.get_logger("moderation.console")
 routes = web.RouteTableDef()
@@ -137,7 +137,9 @@ async def sign_out(request: web.Request) -> web.Response:
     session = request.get(SESSION)
     if session is None:
         raise Unauthorized("not signed in")
-    await service.release_claims(request.app[POOL], actor, sessions.claimant(actor, session))
+    await service.comments.release_claims(
+        request.app[POOL], actor, sessions.claimant(actor, session)
+    )
     await sessions.sign_out(request.app[POOL], session)
     response = web.Response(status=204)
     sessions.clear_cookie(request, response)

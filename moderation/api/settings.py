@@ -3,14 +3,12 @@ site's mail reads (sender name, reply-to, language, its public and terms URLs)."
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .. import service
 from ..auth import require_site
 from ..db import POOL
 from ..directory import SITES
@@ -18,9 +16,10 @@ from ..domain import Language, Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
 from ..ratelimit import REFUSALS
 from ..schemas import one_of, parse_email, read_payload
+from ..service import admin
 from ..text.fold import match_key
 from ..text.hygiene import InvalidText, clean_line, clean_name
-from .common import json_response
+from ..views import json_response
 
 routes = web.RouteTableDef()
 PATH = "/v1/sites/{site}/settings"
@@ -145,7 +144,8 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
 }
 
 
-def parse_patch(current: SiteSettings, data: Mapping[str, Any]) -> SiteSettings:
+def parse_patch(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a PATCH changes, by name; the others stay as they are."""
     errors: list[FieldError] = [FieldError(k, "is not a setting") for k in data if k not in PARSERS]
     changes: dict[str, Any] = {}
     for name, value in data.items():
@@ -157,7 +157,7 @@ def parse_patch(current: SiteSettings, data: Mapping[str, Any]) -> SiteSettings:
             errors.append(FieldError(name + exc.field, exc.message))
     if errors:
         raise Invalid(errors)
-    return dataclasses.replace(current, **changes)
+    return changes
 
 
 @routes.get(PATH)
@@ -171,11 +171,9 @@ async def get_settings(request: web.Request) -> web.Response:
 async def patch_settings(request: web.Request) -> web.Response:
     await require_site(request, Role.ADMIN)
     directory = request.app[SITES]
-    slug = request.match_info["site"]
-    directory.forget(slug)
-    site = await directory.get(slug)
-    updated = parse_patch(site.settings, await read_payload(request))
-    await service.save_settings(request.app[POOL], site, updated)
-    directory.forget(slug)
-    request.app[REFUSALS].forget_site(site.id)
+    site = await directory.get(request.match_info["site"])
+    changes = parse_patch(await read_payload(request))
+    updated = await admin.change_settings(
+        request.app[POOL], directory, request.app[REFUSALS], site, changes
+    )
     return json_response(settings_view(updated), headers={"Cache-Control": "no-store"})

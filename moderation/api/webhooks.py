@@ -17,11 +17,11 @@ from ..events import ALL_EVENTS
 from ..schemas import Fields, read_payload
 from ..store.webhooks import Attempt, Delivery, DeliveryStatus, Endpoint
 from ..text.hygiene import clean_line
-from ..views import iso
+from ..views import iso, json_response
 from ..webhooks import registry
 from ..webhooks.registry import NewEndpoint
 from ..webhooks.ssrf import MAX_URL_LENGTH
-from .common import enum_query, id_of, json_response, page_query
+from .parsing import enum_query, id_of, page_query
 
 routes = web.RouteTableDef()
 ENDPOINTS = "/v1/sites/{site}/webhooks"

@@ -1,16 +1,18 @@
-"""Use cases, one transaction each. Callable from HTTP handlers, the CLI and auto-moderation."""
+"""The comment use cases, one transaction each: submit, decide, claim, and the pages that list
+them. Callable from HTTP handlers, the CLI and auto-moderation."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
+import structlog
 
-from . import events, ratelimit, tokens
-from .domain import (
+from .. import events, ratelimit
+from ..domain import (
     BANNED_TERM,
-    SLUG,
     TRUSTED_AUTHOR,
     Actor,
     AuditEntry,
@@ -18,19 +20,21 @@ from .domain import (
     Policy,
     Role,
     Site,
-    SiteSettings,
     Status,
 )
-from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
-from .identity import IPAddress, email_fingerprint
-from .pagination import Cursor, encode_cursor
-from .replica import Reads
-from .schemas import Decision, Submission
-from .store import Connection, audit, claims, comments, outbox, sites
-from .text import fold
-from .text.hygiene import text_direction
-from .text.render import RENDERER_VERSION, render_body
-from .text.rules import SiteRules
+from ..errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
+from ..identity import IPAddress, email_fingerprint
+from ..pagination import Cursor, encode_cursor
+from ..replica import Reads
+from ..schemas import Decision, Submission
+from ..store import Connection, audit, claims, comments, outbox
+from ..text import fold
+from ..text.hygiene import text_direction
+from ..text.render import RENDERER_VERSION, render_body
+from ..text.rules import SiteRules
+from ..threadcache import ThreadCache
+
+log = structlog.get_logger("moderation.comments")
 
 # How long a claimed queue item stays reserved for its moderator without a renewal.
 CLAIM_LEASE_SECONDS = 300.0
@@ -49,11 +53,42 @@ class Page:
     next_cursor: str | None
 
 
-async def check_client_limits(
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    submission: Submission
+    comment: Comment
+
+
+async def submit_comment(
+    pool: asyncpg.Pool,
+    site: Site,
+    read: Callable[[], Awaitable[Submission]],
+    *,
+    rules: SiteRules,
+    refusals: ratelimit.Refusals,
+    threads: ThreadCache,
+    secret_key: bytes,
+    client_ip: IPAddress | None,
+    request_id: str | None,
+) -> Submitted:
+    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
+    pending with flags. The client's network limits come first, before `read` parses and
+    cleans the submission: a flood is refused at the cost of one query — or of none while an
+    earlier refusal holds. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
+    await _check_network_limits(pool, refusals, site, client_ip)
+    submission = await read()
+    comment = await _store_comment(
+        pool, site, submission, rules, refusals, secret_key, client_ip, request_id
+    )
+    if comment.status == Status.APPROVED:
+        threads.invalidate(site.id, comment.thread)  # this instance shows it at once
+    log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
+    return Submitted(submission, comment)
+
+
+async def _check_network_limits(
     pool: asyncpg.Pool, refusals: ratelimit.Refusals, site: Site, client_ip: IPAddress | None
 ) -> None:
-    """The per-network flood and hourly limits: checked before any parsing or sanitizing, so a
-    flood is refused at the cost of one query — or of none while an earlier refusal holds."""
     if client_ip is None:
         return
     key = ratelimit.network_key(client_ip)
@@ -66,19 +101,16 @@ async def check_client_limits(
         raise
 
 
-async def submit_comment(
+async def _store_comment(
     pool: asyncpg.Pool,
     site: Site,
     submission: Submission,
     rules: SiteRules,
     refusals: ratelimit.Refusals,
-    *,
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
 ) -> Comment:
-    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
-    pending with flags. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
     author = f"author:{email_hash.hex()}"
     # A refused author knocking again is answered before the rules and the sanitizer run.
@@ -169,6 +201,7 @@ async def decide(
     to: Status,
     decision: Decision,
     *,
+    threads: ThreadCache,
     request_id: str | None,
     expected: Status = Status.PENDING,
 ) -> Comment:
@@ -191,6 +224,9 @@ async def decide(
             raise NotFound("no such comment") if current is None else AlreadyDecided(current)
         await claims.release(conn, actor.site_id, comment_id)
         await _record_decision(conn, actor, comment, expected, decision.note, request_id)
+    if Status.APPROVED in (expected, to):
+        threads.invalidate(comment.site_id, comment.thread)  # this instance shows it at once
+    log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
     return comment
 
 
@@ -331,33 +367,3 @@ def _page(
     at = last.created_at if by_creation else last.decided_at
     assert at is not None
     return Page(items, encode_cursor(at, last.id, bool(last.flags) if flagged_first else None))
-
-
-async def create_site(pool: asyncpg.Pool, slug: str, name: str, origins: list[str]) -> Site:
-    if not SLUG.fullmatch(slug):
-        raise Invalid.one("slug", "must be 1–63 lowercase letters, digits or dashes")
-    async with pool.acquire() as conn:
-        return await sites.insert_site(conn, slug, name, origins)
-
-
-async def create_token(pool: asyncpg.Pool, site_slug: str, role: Role) -> tuple[int, str]:
-    """A new token for a site: (its id, the token itself — shown once, stored only hashed)."""
-    token = tokens.new_token()
-    async with pool.acquire() as conn:
-        site = await sites.site_by_slug(conn, site_slug)
-        if site is None:
-            raise NotFound(f"no site {site_slug!r}")
-        token_id = await sites.insert_token(
-            conn, site.id, role, tokens.token_hash(token), tokens.display_prefix(token)
-        )
-    return token_id, token
-
-
-async def revoke_token(pool: asyncpg.Pool, token_id: int) -> bool:
-    async with pool.acquire() as conn:
-        return await sites.revoke_token(conn, token_id)
-
-
-async def save_settings(pool: asyncpg.Pool, site: Site, settings: SiteSettings) -> None:
-    async with pool.acquire() as conn:
-        await sites.save_settings(conn, site.id, settings)
