@@ -39,9 +39,11 @@ class Reason(StrEnum):
     OTHER = "other"
 
 
-# Reasons the system gives for its own decisions (moderators pick from Reason).
-BANNED_TERM = "banned_term"
-TRUSTED_AUTHOR = "trusted_author"
+class SystemReason(StrEnum):
+    """Reasons the site's rules give for their own decisions (moderators pick from Reason)."""
+
+    BANNED_TERM = "banned_term"
+    TRUSTED_AUTHOR = "trusted_author"
 
 
 class ReportCategory(StrEnum):

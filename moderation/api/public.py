@@ -17,7 +17,7 @@ from ..errors import NotFound
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..pagination import Cursor
-from ..ratelimit import REFUSALS
+from ..ratelimit.refusals import REFUSALS
 from ..replica import READS
 from ..threadcache import THREADS
 from ..views import conditional_response, json_bytes, json_response, public_view, receipt_view

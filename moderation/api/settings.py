@@ -14,7 +14,7 @@ from ..db import POOL
 from ..directory import SITES
 from ..domain import Language, Policy, Role, SiteSettings
 from ..errors import FieldError, Invalid
-from ..ratelimit import REFUSALS
+from ..ratelimit.refusals import REFUSALS
 from ..schemas import one_of, parse_email, read_payload
 from ..service import admin
 from ..text.fold import match_key

@@ -12,7 +12,7 @@ from .. import tokens
 from ..directory import SiteDirectory
 from ..domain import SLUG, Role, Site, SiteSettings
 from ..errors import Invalid, NotFound
-from ..ratelimit import Refusals
+from ..ratelimit.refusals import Refusals
 from ..store import sites
 
 

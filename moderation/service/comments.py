@@ -10,10 +10,8 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from .. import events, ratelimit
+from .. import events
 from ..domain import (
-    BANNED_TERM,
-    TRUSTED_AUTHOR,
     Actor,
     AuditEntry,
     Comment,
@@ -21,13 +19,16 @@ from ..domain import (
     Role,
     Site,
     Status,
+    SystemReason,
 )
 from ..errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from ..identity import IPAddress, email_fingerprint
 from ..pagination import Cursor, encode_cursor
+from ..ratelimit import policy
+from ..ratelimit.refusals import Refusals
 from ..replica import Reads
 from ..schemas import Decision, Submission
-from ..store import Connection, audit, claims, comments, outbox
+from ..store import Connection, audit, claims, comments, outbox, ratelimits
 from ..text import fold
 from ..text.hygiene import text_direction
 from ..text.render import RENDERER_VERSION, render_body
@@ -65,7 +66,7 @@ async def submit_comment(
     read: Callable[[], Awaitable[Submission]],
     *,
     rules: SiteRules,
-    refusals: ratelimit.Refusals,
+    refusals: Refusals,
     threads: ThreadCache,
     secret_key: bytes,
     client_ip: IPAddress | None,
@@ -87,18 +88,28 @@ async def submit_comment(
 
 
 async def _check_network_limits(
-    pool: asyncpg.Pool, refusals: ratelimit.Refusals, site: Site, client_ip: IPAddress | None
+    pool: asyncpg.Pool, refusals: Refusals, site: Site, client_ip: IPAddress | None
 ) -> None:
     if client_ip is None:
         return
-    key = ratelimit.network_key(client_ip)
+    key = policy.network_key(client_ip)
     refusals.check(site.id, key)
-    try:
-        async with pool.acquire() as conn:
-            await ratelimit.enforce(conn, site.id, key, site.settings)
-    except TooManyRequests as refused:
-        refusals.remember(site.id, key, refused.wait)
-        raise
+    async with pool.acquire() as conn:
+        await _take_limits(conn, refusals, site, key)
+
+
+async def _take_limits(conn: Connection, refusals: Refusals, site: Site, key: str) -> bool:
+    """Count this request against `key`'s limits on the site; over one, the refusal is
+    remembered and raised (429 with Retry-After). Returns whether any limit applies (in a
+    transaction, its rows stay locked until commit)."""
+    buckets = policy.buckets_for(key, site.settings)
+    if not buckets:
+        return False
+    wait = await ratelimits.take(conn, site.id, buckets)
+    if wait is not None:
+        refusals.remember(site.id, key, wait)
+        raise TooManyRequests(wait)
+    return True
 
 
 async def _store_comment(
@@ -106,7 +117,7 @@ async def _store_comment(
     site: Site,
     submission: Submission,
     rules: SiteRules,
-    refusals: ratelimit.Refusals,
+    refusals: Refusals,
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
@@ -125,19 +136,15 @@ async def _store_comment(
         )
         flags = [flag.as_json() for flag in verdict.flags]
         if verdict.banned_term is not None:
-            status, reason = Status.REJECTED, BANNED_TERM
-            flags.insert(0, {"kind": BANNED_TERM, "term": verdict.banned_term})
+            status, reason = Status.REJECTED, SystemReason.BANNED_TERM.value
+            flags.insert(0, {"kind": SystemReason.BANNED_TERM.value, "term": verdict.banned_term})
         folded_body = verdict.duplicate_key  # the rules already folded the body
     rendered = render_body(submission.body)
     duplicate_key = hashlib.sha256(folded_body.encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
         # Two identical posts racing each other must not both get in: the author's limit rows,
         # locked until commit, already serialize the author's posts; without limits, a lock.
-        try:
-            limited = await ratelimit.enforce(conn, site.id, author, site.settings)
-        except TooManyRequests as refused:
-            refusals.remember(site.id, author, refused.wait)
-            raise
+        limited = await _take_limits(conn, refusals, site, author)
         if not limited:
             await comments.lock_author(conn, site.id, email_hash)
         admission = await comments.admission(
@@ -156,7 +163,7 @@ async def _store_comment(
         if admission.duplicate:
             raise DuplicateComment("duplicate comment: you already posted this here")
         if admission.trusted:
-            status, reason = Status.APPROVED, TRUSTED_AUTHOR
+            status, reason = Status.APPROVED, SystemReason.TRUSTED_AUTHOR.value
         comment = await comments.insert(
             conn,
             comments.NewComment(
