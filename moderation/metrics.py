@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -12,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .domain import Comment, Status
+from .errors import Handler
 from .logs import route_of
 
 
@@ -20,9 +20,6 @@ class DecidedBy(StrEnum):
 
     TOKEN = "token"  # a moderator or an admin, with their token
     RULES = "rules"  # the site's settings, when the comment arrived
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from . import tokens
 from .config import SETTINGS
 from .domain import Actor
 from .errors import Forbidden, Unauthorized
+from .identity import is_trusted
 from .schemas import split_url
 from .store import sessions, sites
 from .store.sessions import ConsoleSession
@@ -87,9 +88,7 @@ def is_https(request: web.Request) -> bool:
         peer = ipaddress.ip_address(request.remote)
     except ValueError:
         return False
-    return any(
-        peer.version == net.version and peer in net for net in request.app[SETTINGS].trusted_proxies
-    )
+    return is_trusted(peer, request.app[SETTINGS].trusted_proxies)
 
 
 def own_origin(request: web.Request) -> str:

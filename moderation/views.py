@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from aiohttp import web
 
+from . import jsontext
 from .domain import AuditEntry, Comment, Status
 
 
+@overload
+def iso(at: datetime) -> str: ...
+@overload
+def iso(at: None) -> None: ...
+@overload
+def iso(at: datetime | None) -> str | None: ...
 def iso(at: datetime | None) -> str | None:
+    """A UTC time as ISO 8601 with a Z, the one format every response and payload uses."""
     return None if at is None else at.isoformat().replace("+00:00", "Z")
 
 
@@ -83,14 +90,10 @@ def queue_item_view(
     }
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def json_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+    return web.json_response(data, status=status, headers=headers, dumps=jsontext.dumps)
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -101,7 +104,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def json_bytes(data: Any) -> bytes:
-    return _dumps(data).encode()
+    return jsontext.dumps(data).encode()
 
 
 def conditional_response(

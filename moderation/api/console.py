@@ -18,7 +18,7 @@ from ..db import POOL
 from ..errors import NotFound, Unauthorized
 from ..schemas import FORM_TYPES, read_payload
 from ..store.sessions import ConsoleSession
-from ..views import json_response
+from ..views import iso, json_response
 
 log = structlog.get_logger("moderation.console")
 routes = web.RouteTableDef()
@@ -95,7 +95,7 @@ def _session_view(session: ConsoleSession) -> dict[str, str]:
         "site": session.actor.site_slug,
         "role": session.actor.role.value,
         "csrf_token": session.csrf_token,
-        "expires_at": session.expires_at.isoformat().replace("+00:00", "Z"),
+        "expires_at": iso(session.expires_at),
     }
 
 

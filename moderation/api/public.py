@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from yarl import URL
@@ -13,7 +12,7 @@ from .. import service
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
-from ..errors import NotFound
+from ..errors import Handler, NotFound
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..pagination import Cursor
@@ -89,9 +88,6 @@ async def preflight(request: web.Request) -> web.Response:
     # that gets none of them refuses the cross-origin request.
     await request.app[SITES].get(request.match_info["site"])
     return web.Response(status=204)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware

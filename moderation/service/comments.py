@@ -23,7 +23,7 @@ from ..domain import (
 )
 from ..errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from ..identity import IPAddress, email_fingerprint
-from ..pagination import Cursor, encode_cursor
+from ..pagination import Cursor, Page, encode_cursor, page_of
 from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..replica import Reads
@@ -46,12 +46,6 @@ COUNT_CAP = 10_000
 class DuplicateComment(Conflict):
     slug = "duplicate-comment"
     title = "Duplicate comment"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Comment]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +335,7 @@ async def comment_detail(
 
 async def thread_page(
     reads: Reads, site: Site, thread: str, after: Cursor | None, limit: int
-) -> Page:
+) -> Page[Comment]:
     async with reads.connection(site.id, thread) as conn:
         rows = await comments.approved_in_thread(conn, site.id, thread, after, limit + 1)
     return _page(rows, limit, by_creation=True)
@@ -356,7 +350,7 @@ async def queue_page(
     limit: int,
     *,
     flagged_first: bool = False,
-) -> Page:
+) -> Page[Comment]:
     async with pool.acquire() as conn:
         rows = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
@@ -366,11 +360,10 @@ async def queue_page(
 
 def _page(
     rows: list[Comment], limit: int, *, by_creation: bool, flagged_first: bool = False
-) -> Page:
-    items = rows[:limit]
-    if len(rows) <= limit:
-        return Page(items, None)
-    last = items[-1]
-    at = last.created_at if by_creation else last.decided_at
-    assert at is not None
-    return Page(items, encode_cursor(at, last.id, bool(last.flags) if flagged_first else None))
+) -> Page[Comment]:
+    def cursor_of(last: Comment) -> str:
+        at = last.created_at if by_creation else last.decided_at
+        assert at is not None
+        return encode_cursor(at, last.id, bool(last.flags) if flagged_first else None)
+
+    return page_of(rows, limit, cursor_of)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from . import Connection
+from . import Connection, rows_affected
 
 NOTIFY_CHANNEL = "moderation_mail"
 
@@ -217,7 +217,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
             [r.smtp_code for r in bounced],
             [r.error for r in bounced],
         )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def release(conn: Connection, claims: Sequence[Claim]) -> int:
@@ -236,7 +236,7 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
         [c.id for c in claims],
         [c.attempt for c in claims],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def queued_count(conn: Connection, cap: int) -> int:

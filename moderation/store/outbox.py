@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import jsontext
 from . import Connection
 
 NOTIFY_CHANNEL = "moderation_webhooks"
@@ -16,7 +16,7 @@ async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict
     Runs inside the caller's transaction (the outbox pattern): the event exists exactly when the
     change it describes was committed. The NOTIFY, too, is only delivered on commit.
     """
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    body = jsontext.dumps(payload)
     # One round trip: the rows, and a wake-up for the dispatchers only if there are any.
     row = await conn.fetchrow(
         """WITH queued AS (

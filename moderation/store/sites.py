@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain import Actor, Language, Policy, Role, Site, SiteSettings
-from . import Connection
+from . import Connection, rows_affected
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
@@ -135,7 +135,7 @@ async def revoke_token(conn: Connection, token_id: int) -> bool:
     status = await conn.execute(
         "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
     )
-    return status == "UPDATE 1"
+    return rows_affected(status) == 1
 
 
 async def actor_by_token_hash(conn: Connection, token_hash: bytes) -> Actor | None:

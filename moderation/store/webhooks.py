@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from . import Connection
+from . import Connection, rows_affected
 from .outbox import NOTIFY_CHANNEL
 
 
@@ -491,7 +491,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
         [r.error for r in results],
         [r.duration_ms for r in results],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def release(conn: Connection, claims: Sequence[Claim]) -> int:
@@ -510,7 +510,7 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
         [c.id for c in claims],
         [c.attempt for c in claims],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def oldest_due_age(conn: Connection) -> float:

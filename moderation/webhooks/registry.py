@@ -11,7 +11,7 @@ import asyncpg
 from ..domain import Actor
 from ..errors import Conflict, Invalid, NotFound
 from ..events import Event, envelope
-from ..pagination import Cursor, encode_cursor
+from ..pagination import Cursor, Page, encode_cursor, page_of
 from ..store import outbox, webhooks
 from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
 from ..views import iso
@@ -32,12 +32,6 @@ class NewEndpoint:
     url: str
     events: tuple[str, ...]
     description: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPage:
-    items: list[Delivery]
-    next_cursor: str | None
 
 
 async def register_endpoint(
@@ -121,7 +115,7 @@ async def delivery_page(
     status: DeliveryStatus | None,
     after: Cursor | None,
     limit: int,
-) -> DeliveryPage:
+) -> Page[Delivery]:
     """An endpoint's deliveries, newest first, with their attempts. Raises NotFound."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         if await webhooks.live_endpoint(conn, actor.site_id, endpoint_id) is None:
@@ -134,11 +128,7 @@ async def delivery_page(
             None if after is None else (after.at, after.id),
             limit + 1,
         )
-    items = rows[:limit]
-    if len(rows) <= limit:
-        return DeliveryPage(items, None)
-    last = items[-1]
-    return DeliveryPage(items, encode_cursor(last.created_at, last.id))
+    return page_of(rows, limit, lambda last: encode_cursor(last.created_at, last.id))
 
 
 async def retry_delivery(pool: asyncpg.Pool, actor: Actor, delivery_id: int) -> Delivery:
