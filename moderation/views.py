@@ -8,7 +8,7 @@ from typing import Any, overload
 from aiohttp import web
 
 from . import jsontext
-from .domain import AuditEntry, Comment, Status
+from .domain import AuditEntry, Comment, SiteSettings, Status
 
 
 @overload
@@ -46,6 +46,22 @@ def receipt_view(comment: Comment, site_slug: str) -> dict[str, Any]:
     if comment.status == Status.SPAM:
         view["status"] = Status.PENDING.value
     return view
+
+
+def settings_view(settings: SiteSettings) -> dict[str, Any]:
+    return {
+        "policy": settings.policy.value,
+        "max_links": settings.max_links,
+        "banned_terms": list(settings.banned_terms),
+        "suspect_terms": list(settings.suspect_terms),
+        "flood_seconds": settings.flood_seconds,
+        "hourly_limit": settings.hourly_limit,
+        "mail_sender_name": settings.mail_sender_name,
+        "mail_reply_to": settings.mail_reply_to,
+        "language": settings.language.value,
+        "public_url": settings.public_url,
+        "terms_url": settings.terms_url,
+    }
 
 
 def decided_by(comment: Comment) -> str | None:

@@ -7,8 +7,7 @@ from aiohttp import web
 from .. import service
 from ..auth import claimant, require_site
 from ..db import POOL
-from ..errors import FieldError
-from ..schemas import Fields, parse_thread, read_optional_json
+from ..schemas import Fields, boolean, parse_thread, read_optional_json, whole_in
 from ..views import json_response, queue_item_view
 
 routes = web.RouteTableDef()
@@ -17,25 +16,13 @@ DEFAULT_BATCH = 50
 MAX_BATCH = 100
 
 
-def _batch_size(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
-        raise FieldError("", f"must be a whole number from 1 to {MAX_BATCH}")
-    return value
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise FieldError("", "must be true or false")
-    return value
-
-
 @routes.post("/v1/sites/{site}/queue/claim")
 async def claim(request: web.Request) -> web.Response:
     actor = await require_site(request)
     fields = Fields(await read_optional_json(request))
-    limit = fields.take("limit", _batch_size, required=False)
+    limit = fields.take("limit", whole_in(1, MAX_BATCH), required=False)
     thread = fields.take("thread", parse_thread, required=False)
-    flagged_first = fields.take("flagged_first", _flag, required=False)
+    flagged_first = fields.take("flagged_first", boolean, required=False)
     fields.check()
     batch = await service.comments.claim_batch(
         request.app[POOL],

@@ -41,10 +41,9 @@ async def queue(request: web.Request) -> web.Response:
     page = await service.comments.queue_page(
         request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
     )
-    histories = await service.comments.author_histories(request.app[POOL], actor, page.items)
     return json_response(
         {
-            "items": [queue_item_view(c, actor.site_slug, histories) for c in page.items],
+            "items": [queue_item_view(c, actor.site_slug, page.histories) for c in page.items],
             "next_cursor": page.next_cursor,
         },
         headers={"Cache-Control": "no-store"},

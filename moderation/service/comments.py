@@ -231,12 +231,22 @@ async def decide(
     return comment
 
 
+# (approved, rejected or spam) per author's email hash, on this site.
+AuthorHistories = dict[bytes, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    items: list[Comment]
+    next_cursor: str | None
+    histories: AuthorHistories
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedBatch:
     items: list[Comment]
     counts: dict[Status, int]
-    # (approved, rejected or spam) per author's email hash, on this site.
-    histories: dict[bytes, tuple[int, int]]
+    histories: AuthorHistories
 
 
 async def claim_batch(
@@ -281,16 +291,9 @@ async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> Non
         await claims.release_all(conn, actor.site_id, claimant)
 
 
-async def author_histories(
-    pool: asyncpg.Pool, actor: Actor, items: list[Comment]
-) -> dict[bytes, tuple[int, int]]:
-    async with pool.acquire() as conn:
-        return await _author_histories(conn, actor.site_id, items)
-
-
 async def _author_histories(
     conn: Connection, site_id: int, items: list[Comment]
-) -> dict[bytes, tuple[int, int]]:
+) -> AuthorHistories:
     return await comments.author_histories(conn, site_id, list({c.email_hash for c in items}))
 
 
@@ -350,12 +353,15 @@ async def queue_page(
     limit: int,
     *,
     flagged_first: bool = False,
-) -> Page[Comment]:
+) -> QueuePage:
+    """A page of the site's comments in one status, each with its author's record here."""
     async with pool.acquire() as conn:
         rows = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
         )
-    return _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
+        page = _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
+        histories = await _author_histories(conn, actor.site_id, page.items)
+    return QueuePage(page.items, page.next_cursor, histories)
 
 
 def _page(

@@ -15,7 +15,7 @@ from ..pagination import Cursor, Page, encode_cursor, page_of
 from ..store import outbox, webhooks
 from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
 from ..views import iso
-from . import signing, ssrf
+from ..webhooks import signing, ssrf
 
 # After a rotation the old secret keeps signing beside the new one, so receivers can switch.
 GONE = "gone"
