@@ -28,7 +28,7 @@ from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..replica import Reads
 from ..schemas import Decision, Submission
-from ..store import Connection, audit, claims, comments, outbox, ratelimits
+from ..store import Connection, audit, claims, comments, ratelimits, webhooks
 from ..text import fold
 from ..text.hygiene import text_direction
 from ..text.render import RENDERER_VERSION, render_body
@@ -183,7 +183,7 @@ async def _store_comment(
         )
         if status == Status.SPAM:
             return comment  # bots learn nothing, and sites hear nothing of it
-        await outbox.enqueue(
+        await webhooks.enqueue(
             conn,
             site.id,
             events.Event.CREATED,
@@ -319,7 +319,7 @@ async def _record_decision(
         request_id=request_id,
     )
     event = events.DECISION_EVENTS[comment.status]
-    await outbox.enqueue(
+    await webhooks.enqueue(
         conn, actor.site_id, event, events.payload(event, comment, actor.site_slug)
     )
     if Status.APPROVED in (from_status, comment.status):

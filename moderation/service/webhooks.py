@@ -12,7 +12,7 @@ from ..domain import Actor
 from ..errors import Conflict, Invalid, NotFound
 from ..events import Event, envelope
 from ..pagination import Cursor, Page, encode_cursor, page_of
-from ..store import outbox, webhooks
+from ..store import webhooks
 from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
 from ..views import iso
 from ..webhooks import signing, ssrf
@@ -88,7 +88,7 @@ async def disable_gone(pool: asyncpg.Pool, site_id: int, endpoint_id: int) -> En
     async with pool.acquire() as conn, conn.transaction():
         endpoint = await webhooks.disable_endpoint(conn, site_id, endpoint_id, GONE)
         if endpoint is not None:
-            await outbox.enqueue(
+            await webhooks.enqueue(
                 conn,
                 site_id,
                 Event.ENDPOINT_DISABLED.value,

@@ -24,8 +24,7 @@ from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..service.webhooks import disable_gone
 from ..store import webhooks
-from ..store.outbox import NOTIFY_CHANNEL
-from ..store.webhooks import Claim, DeliveryStatus, Result
+from ..store.webhooks import NOTIFY_CHANNEL, Claim, DeliveryStatus, Result
 from . import signing, ssrf
 
 log = structlog.get_logger("moderation.webhooks")
