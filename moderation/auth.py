@@ -12,13 +12,12 @@ from aiohttp import web
 from . import tokens
 from .config import SETTINGS
 from .db import POOL
-from .domain import Actor, Role
+from .domain import Actor, ConsoleSession, Role
 from .errors import Forbidden, NotFound, Unauthorized
 from .identity import is_trusted
 from .schemas import split_url
 from .service import sessions
 from .store import sites
-from .store.sessions import ConsoleSession
 
 COOKIE = "moderation_session"
 CSRF_HEADER = "X-CSRF-Token"

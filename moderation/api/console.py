@@ -15,9 +15,9 @@ from .. import auth, service
 from ..auth import SESSION, require
 from ..config import SETTINGS
 from ..db import POOL
+from ..domain import ConsoleSession
 from ..errors import NotFound, Unauthorized
 from ..schemas import FORM_TYPES, read_payload
-from ..store.sessions import ConsoleSession
 from ..views import iso, json_response
 
 log = structlog.get_logger("moderation.console")

@@ -12,12 +12,11 @@ from .. import service
 from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
-from ..domain import Role
+from ..domain import Attempt, Delivery, DeliveryStatus, Endpoint, Role
 from ..errors import FieldError
 from ..events import ALL_EVENTS
 from ..schemas import Fields, read_payload
 from ..service.webhooks import NewEndpoint
-from ..store.webhooks import Attempt, Delivery, DeliveryStatus, Endpoint
 from ..text.hygiene import clean_line
 from ..views import iso, json_response
 from ..webhooks.ssrf import MAX_URL_LENGTH

@@ -9,9 +9,9 @@ import secrets
 import asyncpg
 
 from .. import tokens
+from ..domain import ConsoleSession
 from ..errors import Unauthorized
 from ..store import claims, sessions, sites
-from ..store.sessions import ConsoleSession
 
 LIFETIME_SECONDS = 12 * 3600
 

@@ -8,12 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import Actor
+from ..domain import Actor, Delivery, DeliveryStatus, Endpoint
 from ..errors import Conflict, Invalid, NotFound
 from ..events import Event, envelope
 from ..pagination import Cursor, Page, encode_cursor, page_of
 from ..store import webhooks
-from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
 from ..views import iso
 from ..webhooks import signing, ssrf
 

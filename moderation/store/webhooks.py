@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from .. import jsontext
+from ..domain import Attempt, Delivery, DeliveryStatus, Endpoint
 from . import Connection, rows_affected
 
 NOTIFY_CHANNEL = "moderation_webhooks"
@@ -44,13 +44,6 @@ async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict
     return int(row["n"])
 
 
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
 ENDPOINT_COLUMNS = (
     "site_id, id, url, events, description, secret, created_at, disabled_at, disabled_reason"
 )
@@ -69,44 +62,6 @@ _DELIVERY_FIELDS = (
 )
 DELIVERY_COLUMNS = ", ".join(_DELIVERY_FIELDS)
 D_DELIVERY_COLUMNS = ", ".join(f"d.{name}" for name in _DELIVERY_FIELDS)
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    site_id: int
-    id: int
-    url: str
-    events: tuple[str, ...]
-    description: str | None
-    created_at: datetime
-    secret: str = field(repr=False)
-    disabled_at: datetime | None = None
-    disabled_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    attempt: int
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    site_id: int
-    id: int
-    endpoint_id: int
-    msg_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
-    attempts_allowed: int | None
-    next_attempt_at: datetime | None
-    created_at: datetime
-    completed_at: datetime | None
-    history: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

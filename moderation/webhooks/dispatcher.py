@@ -20,11 +20,12 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
 from ..db import POOL
+from ..domain import DeliveryStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..service.webhooks import disable_gone
 from ..store import webhooks
-from ..store.webhooks import NOTIFY_CHANNEL, Claim, DeliveryStatus, Result
+from ..store.webhooks import NOTIFY_CHANNEL, Claim, Result
 from . import signing, ssrf
 
 log = structlog.get_logger("moderation.webhooks")
