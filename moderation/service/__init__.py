@@ -1,0 +1,7 @@
+"""Use cases, one transaction each, callable from HTTP handlers, the CLI and auto-moderation:
+`comments` (submit, decide, claim, list), `admin` (sites, tokens, settings), `webhooks`
+(endpoints and their deliveries), `sessions` (the console's sign-in and sign-out)."""
+
+from . import admin, comments, sessions, webhooks
+
+__all__ = ["admin", "comments", "sessions", "webhooks"]
