@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import moderation
-from moderation.api import settings as settings_api
+from moderation import schemas as settings_api
 from moderation.errors import FieldError, Problem
 from moderation.schemas import parse_body, parse_name, parse_website
 from moderation.text.render import render_body
@@ -177,7 +177,7 @@ def search(seconds_per_site: float) -> tuple[list[Case], float, str, bool]:
     # Each body with one of the hostile names and websites in turn, and a few with all.
     fields = [(name, website) for name in NAMES for website in WEBSITES]
     for site, terms in worst_settings().items():
-        settings_api.PARSERS["suspect_terms"](terms)  # the API accepts it (or this raises)
+        settings_api.SETTINGS_PARSERS["suspect_terms"](terms)  # the API accepts it (or this raises)
         started = time.process_time()
         rules = build_rules(terms)
         build_ms = (time.process_time() - started) * 1000

@@ -153,7 +153,7 @@ async def decisions(
     base = f"http://127.0.0.1:{app_settings.port}"
     try:
         async with create_pool(settings) as pool:
-            await service.save_settings(
+            await service.admin.save_settings(
                 pool,
                 site,
                 dataclasses.replace(
@@ -163,7 +163,7 @@ async def decisions(
                     hourly_limit=0,
                 ),
             )
-            _, token = await service.create_token(pool, site.slug, Role.MODERATOR)
+            _, token = await service.admin.create_token(pool, site.slug, Role.MODERATOR)
             async with aiohttp.ClientSession(base) as http:
                 ids = []
                 for n in range(args.decisions):

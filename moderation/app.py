@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, deadlines, errors, logs, metrics, notifications, ratelimit, replica, threadcache
+from . import db, deadlines, errors, logs, metrics, notifications, replica, threadcache
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
 from .mail import sender
+from .ratelimit import refusals, sweeper
 from .schemas import MAX_BODY_BYTES
 from .webhooks import dispatcher
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[metrics.METRICS] = metrics.Metrics.create()
-    app[ratelimit.REFUSALS] = ratelimit.Refusals()
+    app[refusals.REFUSALS] = refusals.Refusals()
     app.cleanup_ctx.extend(
         [
             db.pool_ctx,
@@ -44,7 +45,7 @@ def create_app(settings: Settings) -> web.Application:
             notifications.listener_ctx,
             threadcache.thread_cache_ctx,
             replica.reads_ctx,
-            ratelimit.sweeper_ctx,
+            sweeper.sweeper_ctx,
             dispatcher.dispatcher_ctx,
             sender.sender_ctx,
         ]

@@ -1,16 +1,27 @@
 """Authentication by bearer token or console session cookie: which site a request may act on,
-and in which role."""
+and in which role. The console's cookie is HttpOnly and SameSite=Strict, and a write with it
+must carry the session's CSRF token from the console's own origin."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+
 from aiohttp import web
 
-from . import sessions, tokens
+from . import tokens
+from .config import SETTINGS
 from .db import POOL
-from .domain import Actor, Role
+from .domain import Actor, ConsoleSession, Role
 from .errors import Forbidden, NotFound, Unauthorized
+from .identity import is_trusted
+from .schemas import split_url
+from .service import sessions
 from .store import sites
-from .store.sessions import ConsoleSession
+
+COOKIE = "moderation_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ACTOR = web.RequestKey("moderation.actor", Actor)
 # Set when the request was authenticated by the console's session cookie.
@@ -28,7 +39,7 @@ async def require(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
     Without a bearer token, the console's session cookie (and, for writes, its CSRF token)."""
     token = _bearer(request)
     actor: Actor | None
-    if token is None and sessions.COOKIE in request.cookies:
+    if token is None and COOKIE in request.cookies:
         actor = await _session_actor(request)
     else:
         # The checksum refuses junk without a database round trip.
@@ -46,16 +57,26 @@ async def require(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
 
 async def _session_actor(request: web.Request) -> Actor:
     """The console session's actor; a write must also carry the session's CSRF token."""
-    session = await sessions.current(request.app[POOL], request)
+    session = await current_session(request)
     if session is None:
         raise Unauthorized("a valid bearer token is required")
-    sessions.check_csrf(request, session)
+    check_csrf(request, session)
     request[SESSION] = session
     return session.actor
 
 
 def claimant(request: web.Request, actor: Actor) -> str:
-    return sessions.claimant(actor, request.get(SESSION))
+    """Who holds a claim: each console session on its own, else the token."""
+    session = request.get(SESSION)
+    return sessions.claimant(session) if session is not None else f"token:{actor.token_id}"
+
+
+async def current_session(request: web.Request) -> ConsoleSession | None:
+    cookie = request.cookies.get(COOKIE)
+    # Ours are ASCII; a header's other bytes arrive as surrogates that cannot even be hashed.
+    if not cookie or len(cookie) > 100 or not cookie.isascii():
+        return None
+    return await sessions.by_cookie(request.app[POOL], cookie)
 
 
 async def require_site(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
@@ -66,3 +87,60 @@ async def require_site(request: web.Request, role: Role = Role.MODERATOR) -> Act
     if not actor.may(role):
         raise Forbidden(f"this needs an {role.value} token")
     return actor
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, cookie: str) -> None:
+    # SameSite=Strict: the browser never sends it on a request another site starts.
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=sessions.LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        secure=is_https(request),
+        samesite="Strict",
+    )
+
+
+def clear_cookie(request: web.Request, response: web.StreamResponse) -> None:
+    response.del_cookie(COOKIE, path="/", secure=is_https(request), samesite="Strict")
+
+
+def is_https(request: web.Request) -> bool:
+    """Served over https: directly, or by one of our trusted proxies that says so."""
+    if request.secure:
+        return True
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    if proto != "https" or request.remote is None:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.remote)
+    except ValueError:
+        return False
+    return is_trusted(peer, request.app[SETTINGS].trusted_proxies)
+
+
+def own_origin(request: web.Request) -> str:
+    return f"{'https' if is_https(request) else 'http'}://{request.host}"
+
+
+def check_origin(request: web.Request) -> None:
+    """A browser names the page that started a write; refuse any other site's page."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return
+        parts = split_url(referer)
+        origin = "" if parts is None else f"{parts.scheme}://{parts.netloc}"
+    if origin != own_origin(request):
+        raise Forbidden("cross-site request refused")
+
+
+def check_csrf(request: web.Request, session: ConsoleSession) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    check_origin(request)
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent.isascii() or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise Forbidden("a valid X-CSRF-Token header is required")

@@ -135,11 +135,11 @@ async def _prepare(settings: Settings, *, embedded: bool) -> None:
         async with pool.acquire() as c:
             has_sites = await c.fetchval("SELECT EXISTS (SELECT 1 FROM sites)")
         if not has_sites:
-            await service.create_site(
+            await service.admin.create_site(
                 pool, DEMO_SITE, "Demo News", [f"http://{settings.host}:{settings.port}"]
             )
-            _, moderator = await service.create_token(pool, DEMO_SITE, Role.MODERATOR)
-            _, admin = await service.create_token(pool, DEMO_SITE, Role.ADMIN)
+            _, moderator = await service.admin.create_token(pool, DEMO_SITE, Role.MODERATOR)
+            _, admin = await service.admin.create_token(pool, DEMO_SITE, Role.ADMIN)
             demo_file.write_text(f"{moderator}\n{admin}\n", encoding="ascii")
             demo_file.chmod(0o600)
 
@@ -240,14 +240,16 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
 async def _site_create(settings: Settings, args: argparse.Namespace) -> None:
     site = await _with_pool(
         settings,
-        lambda pool: service.create_site(pool, args.slug, args.name or args.slug, args.origin),
+        lambda pool: service.admin.create_site(
+            pool, args.slug, args.name or args.slug, args.origin
+        ),
     )
     print(f"created site {site.slug} (id {site.id})", file=sys.stderr)
 
 
 async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
     token_id, token = await _with_pool(
-        settings, lambda pool: service.create_token(pool, args.site, Role(args.role))
+        settings, lambda pool: service.admin.create_token(pool, args.site, Role(args.role))
     )
     print(
         f"token id {token_id} ({args.role} of {args.site}); it is shown only once", file=sys.stderr
@@ -256,7 +258,7 @@ async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    if not await _with_pool(settings, lambda pool: service.revoke_token(pool, args.id)):
+    if not await _with_pool(settings, lambda pool: service.admin.revoke_token(pool, args.id)):
         raise CommandError(f"no active token with id {args.id}")
     print(f"revoked token {args.id}", file=sys.stderr)
 

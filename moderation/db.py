@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 
+from . import jsontext
 from .config import SETTINGS, Settings
 
 POOL = web.AppKey("moderation.pool", asyncpg.Pool)
@@ -18,7 +19,7 @@ READ_POOL = web.AppKey("moderation.read_pool", asyncpg.Pool)
 async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb",
-        encoder=lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+        encoder=jsontext.dumps,
         decoder=json.loads,
         schema="pg_catalog",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -41,9 +41,11 @@ class Reason(StrEnum):
     OTHER = "other"
 
 
-# Reasons the system gives for its own decisions (moderators pick from Reason).
-BANNED_TERM = "banned_term"
-TRUSTED_AUTHOR = "trusted_author"
+class SystemReason(StrEnum):
+    """Reasons the site's rules give for their own decisions (moderators pick from Reason)."""
+
+    BANNED_TERM = "banned_term"
+    TRUSTED_AUTHOR = "trusted_author"
 
 
 class ReportCategory(StrEnum):
@@ -176,3 +178,95 @@ class AuditEntry:
     reason: str | None
     note: str | None
     at: datetime
+
+
+# Webhooks: an endpoint of a site, and the deliveries of events to it with their attempts.
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    site_id: int
+    id: int
+    url: str
+    events: tuple[str, ...]
+    description: str | None
+    created_at: datetime
+    secret: str = field(repr=False)
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    site_id: int
+    id: int
+    endpoint_id: int
+    msg_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    attempts_allowed: int | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None
+    history: tuple[Attempt, ...] = ()
+
+
+# Mail: a queued mail, and a mail as the development mailbox shows it.
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    # Development without an SMTP relay: kept for /dev/mail instead of sent.
+    KEPT = "kept"
+    FAILED = "failed"
+    # Refused for good (5xx) by the recipient's server; the address is suppressed.
+    UNDELIVERABLE = "undeliverable"
+    # Never tried: the address was already suppressed.
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    site_id: int
+    id: int
+    message_id: str
+    status: MailStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A mail as the development mailbox shows it."""
+
+    site_id: int
+    site_slug: str
+    id: int
+    kind: str
+    subject: str
+    status: MailStatus
+    attempts: int
+    created_at: datetime
+    completed_at: datetime | None
+    recipient: str = field(repr=False)
+    message: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    id: int
+    actor: Actor
+    csrf_token: str
+    expires_at: datetime

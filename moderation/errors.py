@@ -17,6 +17,7 @@ PROBLEM_JSON = "application/problem+json"
 # nginx's status for "client closed request": logged, never sent.
 CLIENT_CLOSED_REQUEST = 499
 
+# What a middleware wraps.
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

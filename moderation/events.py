@@ -23,7 +23,12 @@ class Event(StrEnum):
 
 ALL_EVENTS = tuple(e.value for e in Event)
 
-DECISION_EVENTS = {Status.APPROVED: Event.APPROVED, Status.REJECTED: Event.REJECTED}
+# A comment marked spam leaves the site as a rejected one does; its reason says why.
+DECISION_EVENTS = {
+    Status.APPROVED: Event.APPROVED,
+    Status.REJECTED: Event.REJECTED,
+    Status.SPAM: Event.REJECTED,
+}
 
 
 def envelope(event: Event, data: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def client_address(
     characters: the remembered answers stay small whatever headers clients make up.
     """
     address = _peer_address(peer)
-    if address is None or not forwarded_for or not _trusted(address, trusted_proxies):
+    if address is None or not forwarded_for or not is_trusted(address, trusted_proxies):
         return address
     return _forwarded_client(address, forwarded_for[-MAX_FORWARDED_FOR:], trusted_proxies)
 
@@ -64,10 +64,10 @@ def _forwarded_client(
         if hop_address is None:
             return address
         address = hop_address
-        if not _trusted(address, trusted_proxies):
+        if not is_trusted(address, trusted_proxies):
             return address
     return address
 
 
-def _trusted(address: IPAddress, trusted_proxies: Sequence[IPNetwork]) -> bool:
+def is_trusted(address: IPAddress, trusted_proxies: Sequence[IPNetwork]) -> bool:
     return any(address.version == net.version and address in net for net in trusted_proxies)

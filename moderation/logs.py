@@ -9,13 +9,13 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
 from aiohttp import web
 
-from .errors import CLIENT_CLOSED_REQUEST
+from .errors import CLIENT_CLOSED_REQUEST, Handler
 
 log = structlog.get_logger("moderation")
 
@@ -27,8 +27,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _REDACTED_KEYS = frozenset(
     {"email", "ip", "client_ip", "token", "secret", "authorization", "password"}
 )
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from .domain import Comment, Status
+from .errors import Handler
 from .logs import route_of
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+class DecidedBy(StrEnum):
+    """Who decided, as the decisions metric counts it."""
+
+    TOKEN = "token"  # a moderator or an admin, with their token
+    RULES = "rules"  # the site's settings, when the comment arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,16 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def comment_received(self, site_slug: str, comment: Comment) -> None:
+        """A new comment, and the decision the site's rules made on it (a banned term, a
+        trusted author), if any."""
+        self.comments_received.labels(site_slug, comment.status.value).inc()
+        if comment.status in (Status.APPROVED, Status.REJECTED):
+            self.comment_decided(site_slug, comment.status, DecidedBy.RULES)
+
+    def comment_decided(self, site_slug: str, status: Status, actor: DecidedBy) -> None:
+        self.comments_decided.labels(site_slug, status.value, actor.value).inc()
 
     @classmethod
     def create(cls) -> Metrics:

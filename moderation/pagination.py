@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 from .errors import FieldError
 from .schemas import MAX_ID, whole_number
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def page_of(rows: list[T], limit: int, cursor_of: Callable[[T], str]) -> Page[T]:
+    """A page from up to `limit + 1` rows: the one row more only says that a next page exists."""
+    items = rows[:limit]
+    return Page(items, cursor_of(items[-1]) if len(rows) > limit else None)
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_LIMIT = 50

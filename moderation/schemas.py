@@ -15,8 +15,9 @@ import email_validator
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 
-from .domain import Reason
+from .domain import Language, Policy, Reason, StatementPolicy
 from .errors import BadRequest, FieldError, Invalid, PayloadTooLarge, UnsupportedMediaType
+from .text.fold import match_key
 from .text.hygiene import InvalidText, clean_body, clean_line, clean_name
 
 # The default does a blocking DNS lookup; syntax is all we check on the request path.
@@ -220,6 +221,8 @@ class Submission:
     notify: bool = False
     page_url: str | None = None
     author_token: str | None = None
+    # A plain HTML form's article page to go back to (JSON requests get the usual 202).
+    return_to: str | None = None
 
 
 def parse_submission(data: Mapping[str, Any]) -> Submission:
@@ -312,3 +315,152 @@ def parse_explanation(value: Any) -> str:
 
 def parse_legal_ground(value: Any) -> str:
     return _bounded(clean_body(_string(value)), 0, LEGAL_GROUND_MAX)
+
+
+def whole_in(low: int, high: int) -> Callable[[Any], int]:
+    """A JSON whole number from low to high (not a boolean, which Python counts as one)."""
+
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise FieldError("", f"must be a whole number from {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    """A JSON true or false."""
+    if not isinstance(value, bool):
+        raise FieldError("", "must be true or false")
+    return value
+
+
+# Site settings (PATCH /v1/sites/{site}/settings).
+# A news site's lists run to hundreds of insults, slurs and spam phrases of a few words each. The
+# limits keep the rules of any allowed settings quick to build and every comment quick to match
+# (bench/adversarial.py searches for the worst case).
+MAX_TERMS = 1_000  # per list
+MAX_TERM_LENGTH = 100  # characters, after clean-up
+MAX_TERM_WORDS = 5  # "go back where you came from"; each word more is more work per position
+MAX_TERMS_LENGTH = 20_000  # characters per list, all terms together
+MAX_SENDER_NAME = 100
+MAX_URL_LENGTH = 2000
+
+
+def _term(value: Any) -> str:
+    try:
+        cleaned = clean_line(value) if isinstance(value, str) else ""
+    except InvalidText:
+        cleaned = ""
+    if not cleaned or len(cleaned) > MAX_TERM_LENGTH:
+        raise FieldError("", f"must be text of 1 to {MAX_TERM_LENGTH} characters")
+    if len(match_key(cleaned).split()) > MAX_TERM_WORDS:
+        raise FieldError("", f"must have at most {MAX_TERM_WORDS} words")
+    return cleaned
+
+
+def _terms(value: Any) -> tuple[str, ...]:
+    """Raises FieldError naming the list ("") or the first bad item ("[3]")."""
+    if not isinstance(value, list):
+        raise FieldError("", "must be a list of words or phrases")
+    if len(value) > MAX_TERMS:
+        raise FieldError("", f"must have at most {MAX_TERMS:,} terms (got {len(value):,})")
+    terms: dict[str, None] = {}
+    for position, item in enumerate(value):
+        try:
+            terms[_term(item)] = None
+        except FieldError as exc:
+            raise FieldError(f"[{position}]", exc.message) from None
+    length = sum(map(len, terms))
+    if length > MAX_TERMS_LENGTH:
+        raise FieldError(
+            "", f"must hold at most {MAX_TERMS_LENGTH:,} characters in all (got {length:,})"
+        )
+    return tuple(terms)
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`null` or an empty string clears the setting."""
+
+    def parse_or_clear(value: Any) -> Any:
+        return None if value is None or value == "" else parse(value)
+
+    return parse_or_clear
+
+
+def _sender_name(value: Any) -> str:
+    try:
+        name = clean_name(value) if isinstance(value, str) else ""
+    except InvalidText:
+        name = ""
+    if not name or len(name) > MAX_SENDER_NAME:
+        raise FieldError("", f"must be text of 1 to {MAX_SENDER_NAME} characters")
+    return name
+
+
+def _web_address(value: Any) -> str:
+    """An absolute http(s) URL without credentials, as mails link to it."""
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH:
+        raise FieldError("", f"must be an http:// or https:// URL of at most {MAX_URL_LENGTH}")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise FieldError("", "must not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        raise FieldError("", "must be a valid http:// or https:// URL") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise FieldError("", "must be an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise FieldError("", "must not contain a user name or password")
+    return value
+
+
+MAX_REDRESS_LENGTH = 2000
+
+
+def _redress(value: Any) -> str:
+    try:
+        text = clean_body(value) if isinstance(value, str) else ""
+    except InvalidText:
+        text = ""
+    if not text.strip() or len(text) > MAX_REDRESS_LENGTH:
+        raise FieldError("", f"must be text of 1 to {MAX_REDRESS_LENGTH:,} characters")
+    return text
+
+
+SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
+    "policy": one_of(Policy),
+    "max_links": whole_in(0, 100),
+    "banned_terms": _terms,
+    "suspect_terms": _terms,
+    "flood_seconds": whole_in(0, 86_400),
+    "hourly_limit": whole_in(0, 100_000),
+    "mail_sender_name": _optional(_sender_name),
+    "mail_reply_to": _optional(parse_email),
+    "language": one_of(Language),
+    "public_url": _optional(_web_address),
+    "terms_url": _optional(_web_address),
+    "require_verified_email": boolean,
+    "statement_of_reasons": one_of(StatementPolicy),
+    "redress_text": _optional(_redress),
+}
+
+
+def parse_settings_patch(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a PATCH changes, by name; the others stay as they are."""
+    errors: list[FieldError] = [
+        FieldError(k, "is not a setting") for k in data if k not in SETTINGS_PARSERS
+    ]
+    changes: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SETTINGS_PARSERS:
+            continue
+        try:
+            changes[name] = SETTINGS_PARSERS[name](value)
+        except FieldError as exc:
+            errors.append(FieldError(name + exc.field, exc.message))
+    if errors:
+        raise Invalid(errors)
+    return changes

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
-from .domain import AuditEntry, Comment
+from aiohttp import web
+
+from . import jsontext
+from .domain import AuditEntry, Comment, SiteSettings, Status
 
 
+@overload
+def iso(at: datetime) -> str: ...
+@overload
+def iso(at: None) -> None: ...
+@overload
+def iso(at: datetime | None) -> str | None: ...
 def iso(at: datetime | None) -> str | None:
+    """A UTC time as ISO 8601 with a Z, the one format every response and payload uses."""
     return None if at is None else at.isoformat().replace("+00:00", "Z")
 
 
@@ -26,6 +36,34 @@ def public_view(comment: Comment, site_slug: str) -> dict[str, Any]:
         "body_dir": comment.body_dir,
         "status": comment.status.value,
         "created_at": iso(comment.created_at),
+    }
+
+
+def receipt_view(comment: Comment, site_slug: str) -> dict[str, Any]:
+    """The answer to the author who posted: the public view, but spam reads as pending — a bot
+    that filled the trap learns nothing."""
+    view = public_view(comment, site_slug)
+    if comment.status == Status.SPAM:
+        view["status"] = Status.PENDING.value
+    return view
+
+
+def settings_view(settings: SiteSettings) -> dict[str, Any]:
+    return {
+        "policy": settings.policy.value,
+        "max_links": settings.max_links,
+        "banned_terms": list(settings.banned_terms),
+        "suspect_terms": list(settings.suspect_terms),
+        "flood_seconds": settings.flood_seconds,
+        "hourly_limit": settings.hourly_limit,
+        "mail_sender_name": settings.mail_sender_name,
+        "mail_reply_to": settings.mail_reply_to,
+        "language": settings.language.value,
+        "public_url": settings.public_url,
+        "terms_url": settings.terms_url,
+        "require_verified_email": settings.require_verified_email,
+        "statement_of_reasons": settings.statement_of_reasons.value,
+        "redress_text": settings.redress_text,
     }
 
 
@@ -71,3 +109,30 @@ def queue_item_view(
         **moderator_view(comment, site_slug),
         "author": {"approved": approved, "rejected": rejected},
     }
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=jsontext.dumps)
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def json_bytes(data: Any) -> bytes:
+    return jsontext.dumps(data).encode()
+
+
+def conditional_response(
+    request: web.Request, etag: str, body: bytes, *, cache_control: str
+) -> web.Response:
+    """A cacheable JSON answer with a strong ETag; `If-None-Match` with that tag gets a 304."""
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _etag_matches(request.headers.get("If-None-Match"), etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)

@@ -225,10 +225,10 @@ async def make_site(
     settings: SiteSettings = UNLIMITED,
 ) -> SiteFixture:
     pool = client.app[POOL]
-    site = await service.create_site(pool, slug, slug.title(), origins or [])
-    await service.save_settings(pool, site, settings)
-    _, moderator = await service.create_token(pool, slug, Role.MODERATOR)
-    _, admin = await service.create_token(pool, slug, Role.ADMIN)
+    site = await service.admin.create_site(pool, slug, slug.title(), origins or [])
+    await service.admin.save_settings(pool, site, settings)
+    _, moderator = await service.admin.create_token(pool, slug, Role.MODERATOR)
+    _, admin = await service.admin.create_token(pool, slug, Role.ADMIN)
     return SiteFixture(slug, moderator, admin)
 
 

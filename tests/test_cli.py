@@ -108,7 +108,9 @@ async def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
     async with aiohttp.ClientSession() as http:
 
         async def ready() -> bool:
-            assert process.poll() is None, "the service exited early"
+            if process.poll() is not None:
+                _, err = process.communicate()
+                raise AssertionError(f"the service exited early:\n{err[-4000:]}")
             try:
                 async with http.get(f"{base}/readyz") as response:
                     return response.status == 200

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moderation import schemas, tokens
-from moderation.api.common import _etag_matches
 from moderation.config import Settings, redact_dsn
 from moderation.domain import SLUG
 from moderation.errors import BadRequest, FieldError, Invalid
@@ -24,6 +23,7 @@ from moderation.identity import client_address
 from moderation.pagination import MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
 from moderation.schemas import MAX_ID, split_url, whole_number
 from moderation.text.hygiene import InvalidText
+from moderation.views import _etag_matches
 
 HOSTILE = ["9" * 5000, "http://[oops", "http://[::1", "http://a:99999", "\x00", "\ud800", "١٢٣"]
 arbitrary_text = st.one_of(st.text(), st.sampled_from(HOSTILE))

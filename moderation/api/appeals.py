@@ -8,17 +8,17 @@ import structlog
 from aiohttp import web
 
 from ..auth import require, require_site
-from ..authors import service as authors
 from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
 from ..logs import REQUEST_ID
 from ..schemas import Fields, one_of, parse_explanation, read_payload
+from ..service import authors
 from ..store.appeals import Appeal, AppealStatus, Outcome, Statement
 from ..threadcache import THREADS
-from ..views import iso, moderator_view
-from .common import enum_query, id_of, json_response, page_query
+from ..views import iso, json_response, moderator_view
+from .parsing import enum_query, id_of, page_query
 
 log = structlog.get_logger("moderation.appeals")
 routes = web.RouteTableDef()
@@ -81,10 +81,9 @@ async def decide_appeal(request: web.Request) -> web.Response:
         appeal_id,
         outcome,
         explanation or None,
+        threads=request.app[THREADS],
         request_id=request[REQUEST_ID],
     )
-    if outcome == Outcome.REVERSED:
-        request.app[THREADS].invalidate(site.id, decided.comment.thread)
     log.info("appeal_decided", appeal_id=appeal_id, outcome=outcome.value, token_id=actor.token_id)
     return json_response(
         {

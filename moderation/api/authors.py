@@ -13,16 +13,16 @@ from typing import Any
 from aiohttp import web
 
 from ..auth import require_site
-from ..authors import service as authors
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
 from ..domain import Language, Role, Site
 from ..errors import Invalid, NotFound, Problem
 from ..schemas import Fields, _bounded, _string, parse_email, read_payload
+from ..service import authors
 from ..store.authors import LinkState
 from ..text.hygiene import clean_body
-from .common import json_response
+from ..views import json_response
 
 routes = web.RouteTableDef()
 APPEAL_MAX = 2000

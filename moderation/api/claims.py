@@ -7,10 +7,8 @@ from aiohttp import web
 from .. import service
 from ..auth import claimant, require_site
 from ..db import POOL
-from ..errors import FieldError
-from ..schemas import Fields, parse_thread, read_optional_json
-from ..views import queue_item_view
-from .common import json_response
+from ..schemas import Fields, boolean, parse_thread, read_optional_json, whole_in
+from ..views import json_response, queue_item_view
 
 routes = web.RouteTableDef()
 
@@ -18,27 +16,15 @@ DEFAULT_BATCH = 50
 MAX_BATCH = 100
 
 
-def _batch_size(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
-        raise FieldError("", f"must be a whole number from 1 to {MAX_BATCH}")
-    return value
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise FieldError("", "must be true or false")
-    return value
-
-
 @routes.post("/v1/sites/{site}/queue/claim")
 async def claim(request: web.Request) -> web.Response:
     actor = await require_site(request)
     fields = Fields(await read_optional_json(request))
-    limit = fields.take("limit", _batch_size, required=False)
+    limit = fields.take("limit", whole_in(1, MAX_BATCH), required=False)
     thread = fields.take("thread", parse_thread, required=False)
-    flagged_first = fields.take("flagged_first", _flag, required=False)
+    flagged_first = fields.take("flagged_first", boolean, required=False)
     fields.check()
-    batch = await service.claim_batch(
+    batch = await service.comments.claim_batch(
         request.app[POOL],
         actor,
         claimant(request, actor),
@@ -50,7 +36,7 @@ async def claim(request: web.Request) -> web.Response:
         {
             "items": [queue_item_view(c, actor.site_slug, batch.histories) for c in batch.items],
             "counts": {status.value: n for status, n in batch.counts.items()},
-            "lease_seconds": int(service.CLAIM_LEASE_SECONDS),
+            "lease_seconds": int(service.comments.CLAIM_LEASE_SECONDS),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -59,5 +45,5 @@ async def claim(request: web.Request) -> web.Response:
 @routes.delete("/v1/sites/{site}/queue/claim")
 async def release(request: web.Request) -> web.Response:
     actor = await require_site(request)
-    await service.release_claims(request.app[POOL], actor, claimant(request, actor))
+    await service.comments.release_claims(request.app[POOL], actor, claimant(request, actor))
     return web.Response(status=204)

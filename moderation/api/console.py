@@ -11,14 +11,14 @@ from importlib import resources
 import structlog
 from aiohttp import web
 
-from .. import service, sessions
+from .. import auth, service
 from ..auth import SESSION, require
 from ..config import SETTINGS
 from ..db import POOL
+from ..domain import ConsoleSession
 from ..errors import NotFound, Unauthorized
 from ..schemas import FORM_TYPES, read_payload
-from ..store.sessions import ConsoleSession
-from .common import json_response
+from ..views import iso, json_response
 
 log = structlog.get_logger("moderation.console")
 routes = web.RouteTableDef()
@@ -95,14 +95,14 @@ def _session_view(session: ConsoleSession) -> dict[str, str]:
         "site": session.actor.site_slug,
         "role": session.actor.role.value,
         "csrf_token": session.csrf_token,
-        "expires_at": session.expires_at.isoformat().replace("+00:00", "Z"),
+        "expires_at": iso(session.expires_at),
     }
 
 
 @routes.get("/moderate/session")
 async def session_info(request: web.Request) -> web.Response:
     """The signed-in console's site, role and CSRF token (never the API token)."""
-    session = await sessions.current(request.app[POOL], request)
+    session = await auth.current_session(request)
     if session is None:
         raise Unauthorized("not signed in")
     return json_response(
@@ -112,13 +112,13 @@ async def session_info(request: web.Request) -> web.Response:
 
 @routes.post("/moderate/session")
 async def sign_in(request: web.Request) -> web.Response:
-    sessions.check_origin(request)
+    auth.check_origin(request)
     is_form = request.content_type in FORM_TYPES
     payload = await read_payload(request, allow_form=True)
     token = payload.get("token")
     if not isinstance(token, str):
         raise Unauthorized("a valid token is required")
-    cookie, session = await sessions.sign_in(request.app[POOL], token.strip())
+    cookie, session = await service.sessions.sign_in(request.app[POOL], token.strip())
     log.info("console_signed_in", session_id=session.id, token_id=session.actor.token_id)
     response: web.Response
     if is_form:  # the sign-in form without JavaScript
@@ -127,20 +127,19 @@ async def sign_in(request: web.Request) -> web.Response:
         response = json_response(
             _session_view(session), headers=PAGE_HEADERS | {"Cache-Control": "no-store"}
         )
-    sessions.set_cookie(request, response, cookie)
+    auth.set_cookie(request, response, cookie)
     return response
 
 
 @routes.delete("/moderate/session")
 async def sign_out(request: web.Request) -> web.Response:
-    actor = await require(request)
+    await require(request)
     session = request.get(SESSION)
     if session is None:
         raise Unauthorized("not signed in")
-    await service.release_claims(request.app[POOL], actor, sessions.claimant(actor, session))
-    await sessions.sign_out(request.app[POOL], session)
+    await service.sessions.sign_out(request.app[POOL], session)
     response = web.Response(status=204)
-    sessions.clear_cookie(request, response)
+    auth.clear_cookie(request, response)
     return response
 
 
@@ -174,7 +173,7 @@ async def _demo_sign_in(request: web.Request) -> web.Response:
     if not path.exists():
         raise NotFound("no demo token here: `make run` on an empty embedded database makes one")
     moderator = path.read_text(encoding="ascii").split()[0]
-    cookie, _ = await sessions.sign_in(request.app[POOL], moderator)
+    cookie, _ = await service.sessions.sign_in(request.app[POOL], moderator)
     response = web.Response(status=303, headers={"Location": "/moderate/"})
-    sessions.set_cookie(request, response, cookie)
+    auth.set_cookie(request, response, cookie)
     return response

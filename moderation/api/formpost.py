@@ -3,16 +3,26 @@ but only to a page on one of the site's own origins — never to an arbitrary ad
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import quote, urlunsplit
 
 from aiohttp import web
 
 from ..domain import Comment, Site, Status
-from ..schemas import FORM_TYPES, split_url
+from ..schemas import FORM_TYPES, Submission, parse_submission, read_payload, split_url
 
 RETURN_FIELD = "return_to"
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII but the space
+
+
+async def read_submission(request: web.Request, site: Site) -> Submission:
+    """The posted comment, JSON or a plain form; a form's answer goes back to its article.
+    Where it goes is decided before the comment is stored: whatever it says, the author gets
+    an answer."""
+    payload = await read_payload(request, allow_form=True)
+    submission = parse_submission(payload)
+    return dataclasses.replace(submission, return_to=return_target(request, site, payload))
 
 
 def return_target(request: web.Request, site: Site, payload: dict[str, Any]) -> str | None:

@@ -11,7 +11,7 @@ from ..directory import SITES
 from ..domain import Role
 from ..mail.outbox import queue_test_mail
 from ..schemas import Fields, parse_email, parse_name, read_payload
-from .common import json_response
+from ..views import json_response
 
 routes = web.RouteTableDef()
 

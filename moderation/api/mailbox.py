@@ -12,6 +12,7 @@ from email.policy import default
 from aiohttp import web
 
 from ..db import POOL
+from ..domain import Mail
 from ..errors import NotFound
 from ..mail.transport import with_recipient
 from ..store import mail
@@ -73,7 +74,7 @@ def _parts(raw: bytes) -> tuple[EmailMessage, str, str]:
     )
 
 
-async def _mail(request: web.Request) -> mail.Mail:
+async def _mail(request: web.Request) -> Mail:
     site_id, mail_id = int(request.match_info["site_id"]), int(request.match_info["mail_id"])
     async with request.app[POOL].acquire() as conn:
         found = await mail.mail_by_id(conn, site_id, mail_id)

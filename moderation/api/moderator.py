@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import structlog
 from aiohttp import web
 
 from .. import service
@@ -14,21 +13,13 @@ from ..directory import SITES
 from ..domain import Status
 from ..errors import FieldError, Invalid
 from ..logs import REQUEST_ID
-from ..metrics import METRICS
+from ..metrics import METRICS, DecidedBy
 from ..schemas import one_of, parse_approval, parse_rejection, read_optional_json, read_payload
 from ..threadcache import THREADS
-from ..views import audit_view, moderator_view, queue_item_view
-from .common import comment_id_of, enum_query, json_response, page_query, thread_query
+from ..views import audit_view, json_response, moderator_view, queue_item_view
+from .parsing import comment_id_of, enum_query, flag_query, page_query, thread_query
 
-log = structlog.get_logger("moderation.moderator")
 routes = web.RouteTableDef()
-
-
-def _flag_query(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name, "false").lower()
-    if raw not in ("true", "false", "1", "0"):
-        raise Invalid.one(name, "must be true or false")
-    return raw in ("true", "1")
 
 
 def _expected_status(payload: dict[str, object]) -> Status:
@@ -53,15 +44,14 @@ async def queue(request: web.Request) -> web.Response:
     if status == Status.UNVERIFIED:  # waiting for the author, not for a moderator
         raise Invalid.one("status", "must be one of pending, approved, rejected, spam")
     thread = thread_query(request, required=False)
-    flagged_first = _flag_query(request, "flagged")
+    flagged_first = flag_query(request, "flagged")
     cursor, limit = page_query(request)
-    page = await service.queue_page(
+    page = await service.comments.queue_page(
         request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
     )
-    histories = await service.author_histories(request.app[POOL], actor, page.items)
     return json_response(
         {
-            "items": [queue_item_view(c, actor.site_slug, histories) for c in page.items],
+            "items": [queue_item_view(c, actor.site_slug, page.histories) for c in page.items],
             "next_cursor": page.next_cursor,
         },
         headers={"Cache-Control": "no-store"},
@@ -71,7 +61,7 @@ async def queue(request: web.Request) -> web.Response:
 @routes.get("/v1/comments/{comment_id}")
 async def comment_detail(request: web.Request) -> web.Response:
     actor = await require(request)
-    comment, history = await service.comment_detail(
+    comment, history = await service.comments.comment_detail(
         request.app[POOL], actor, comment_id_of(request)
     )
     return json_response(
@@ -99,17 +89,16 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
     else:
         payload = await read_payload(request)
         decision = parse_rejection(payload)
-    comment = await service.decide(
+    comment = await service.comments.decide(
         request.app[POOL],
         actor,
         comment_id,
         to,
         decision,
+        threads=request.app[THREADS],
         request_id=request[REQUEST_ID],
         expected=_expected_status(payload),
         outbound=Outbound(request.app[SETTINGS], await request.app[SITES].get(actor.site_slug)),
     )
-    request.app[THREADS].invalidate(comment.site_id, comment.thread)
-    request.app[METRICS].comments_decided.labels(actor.site_slug, to.value, "token").inc()
-    log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
+    request.app[METRICS].comment_decided(actor.site_slug, to, DecidedBy.TOKEN)
     return json_response(moderator_view(comment, actor.site_slug))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
-from collections.abc import Awaitable, Callable
 
-import structlog
 from aiohttp import web
 from yarl import URL
 
@@ -16,27 +13,17 @@ from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Status
-from ..errors import NotFound
-from ..identity import client_address
+from ..errors import Handler, NotFound
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..pagination import Cursor
-from ..ratelimit import REFUSALS
+from ..ratelimit.refusals import REFUSALS
 from ..replica import READS
-from ..schemas import parse_submission, read_payload
 from ..threadcache import THREADS
-from ..views import public_view
+from ..views import conditional_response, json_bytes, json_response, public_view, receipt_view
 from . import formpost
-from .common import (
-    conditional_response,
-    json_bytes,
-    json_response,
-    page_from,
-    thread_from,
-)
+from .parsing import client_of, page_from, thread_from
 
-log = structlog.get_logger("moderation.public")
 routes = web.RouteTableDef()
 
 COMMENTS_PATH = "/v1/sites/{site}/comments"
@@ -51,38 +38,23 @@ THREAD_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 async def post_comment(request: web.Request) -> web.Response:
     directory = request.app[SITES]
     site = await directory.get(request.match_info["site"])
-    settings = request.app[SETTINGS]
-    client_ip = client_address(
-        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
-    )
-    await service.check_client_limits(request.app[POOL], request.app[REFUSALS], site, client_ip)
-    payload = await read_payload(request, allow_form=True)
-    submission = parse_submission(payload)
-    # Decided before the comment is stored: whatever it says, the author gets an answer.
-    target = formpost.return_target(request, site, payload)
-    if target is not None and submission.page_url is None:
-        submission = dataclasses.replace(submission, page_url=target)
-    comment = await service.submit_comment(
+    submitted = await service.comments.submit_comment(
         request.app[POOL],
         site,
-        submission,
-        directory.rules_for(site),
-        request.app[REFUSALS],
-        secret_key=settings.secret_key,
-        client_ip=client_ip,
+        functools.partial(formpost.read_submission, request, site),
+        rules=directory.rules_for(site),
+        refusals=request.app[REFUSALS],
+        threads=request.app[THREADS],
+        secret_key=request.app[SETTINGS].secret_key,
+        client_ip=client_of(request),
         request_id=request[REQUEST_ID],
-        outbound=Outbound(settings, site),
+        outbound=Outbound(request.app[SETTINGS], site),
     )
-    if comment.status == Status.APPROVED:
-        request.app[THREADS].invalidate(site.id, comment.thread)
-    request.app[METRICS].comments_received.labels(site.slug, comment.status.value).inc()
-    log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
-    if target is not None:  # a plain HTML form, without JavaScript
-        return formpost.back_to_article(target, comment)
-    view = public_view(comment, site.slug)
-    if comment.status == Status.SPAM:
-        view["status"] = Status.PENDING.value  # a bot that filled the trap learns nothing
-    return json_response(view, status=202)
+    comment = submitted.comment
+    request.app[METRICS].comment_received(site.slug, comment)
+    if submitted.submission.return_to is not None:  # a plain HTML form, without JavaScript
+        return formpost.back_to_article(submitted.submission.return_to, comment)
+    return json_response(receipt_view(comment, site.slug), status=202)
 
 
 @routes.get(COMMENTS_PATH)
@@ -91,7 +63,7 @@ async def list_thread(request: web.Request) -> web.Response:
     thread, raw_cursor, cursor, limit = _thread_request(request.query_string)
 
     async def build() -> bytes:
-        page = await service.thread_page(request.app[READS], site, thread, cursor, limit)
+        page = await service.comments.thread_page(request.app[READS], site, thread, cursor, limit)
         items = [public_view(c, site.slug) for c in page.items]
         return json_bytes({"items": items, "next_cursor": page.next_cursor})
 
@@ -118,9 +90,6 @@ async def preflight(request: web.Request) -> web.Response:
     # that gets none of them refuses the cross-origin request.
     await request.app[SITES].get(request.match_info["site"])
     return web.Response(status=204)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware

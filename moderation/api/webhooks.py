@@ -8,20 +8,19 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import service
 from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
-from ..domain import Role
+from ..domain import Attempt, Delivery, DeliveryStatus, Endpoint, Role
 from ..errors import FieldError
 from ..events import ALL_EVENTS
 from ..schemas import Fields, read_payload
-from ..store.webhooks import Attempt, Delivery, DeliveryStatus, Endpoint
+from ..service.webhooks import NewEndpoint
 from ..text.hygiene import clean_line
-from ..views import iso
-from ..webhooks import registry
-from ..webhooks.registry import NewEndpoint
+from ..views import iso, json_response
 from ..webhooks.ssrf import MAX_URL_LENGTH
-from .common import enum_query, id_of, json_response, page_query
+from .parsing import enum_query, id_of, page_query
 
 routes = web.RouteTableDef()
 ENDPOINTS = "/v1/sites/{site}/webhooks"
@@ -118,7 +117,7 @@ def parse_new_endpoint(data: Mapping[str, Any]) -> NewEndpoint:
 async def create_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     new = parse_new_endpoint(await read_payload(request))
-    endpoint = await registry.register_endpoint(
+    endpoint = await service.webhooks.register_endpoint(
         request.app[POOL], actor, new, allow_private=request.app[SETTINGS].webhook_allow_private
     )
     return json_response(secret_view(endpoint), status=201, headers=NO_STORE)
@@ -127,7 +126,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
 @routes.get(ENDPOINTS)
 async def list_endpoints(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
-    endpoints = await registry.list_endpoints(request.app[POOL], actor)
+    endpoints = await service.webhooks.list_endpoints(request.app[POOL], actor)
     return json_response({"items": [endpoint_view(e) for e in endpoints]}, headers=NO_STORE)
 
 
@@ -135,7 +134,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
 async def delete_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
-    await registry.delete_endpoint(request.app[POOL], actor, endpoint_id)
+    await service.webhooks.delete_endpoint(request.app[POOL], actor, endpoint_id)
     return web.Response(status=204)
 
 
@@ -143,7 +142,7 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 async def rotate_secret(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
-    endpoint = await registry.rotate_secret(request.app[POOL], actor, endpoint_id)
+    endpoint = await service.webhooks.rotate_secret(request.app[POOL], actor, endpoint_id)
     return json_response(secret_view(endpoint), headers=NO_STORE)
 
 
@@ -151,7 +150,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 async def enable_endpoint(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
-    endpoint = await registry.enable_endpoint(request.app[POOL], actor, endpoint_id)
+    endpoint = await service.webhooks.enable_endpoint(request.app[POOL], actor, endpoint_id)
     return json_response(endpoint_view(endpoint), headers=NO_STORE)
 
 
@@ -161,7 +160,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
     endpoint_id = id_of(request, "endpoint_id", "webhook endpoint")
     status = enum_query(request, "status", DeliveryStatus, None)
     cursor, limit = page_query(request)
-    page = await registry.delivery_page(
+    page = await service.webhooks.delivery_page(
         request.app[POOL], actor, endpoint_id, status, cursor, limit
     )
     return json_response(
@@ -174,5 +173,5 @@ async def list_deliveries(request: web.Request) -> web.Response:
 async def retry_delivery(request: web.Request) -> web.Response:
     actor = await require_site(request, Role.ADMIN)
     delivery_id = id_of(request, "delivery_id", "delivery")
-    delivery = await registry.retry_delivery(request.app[POOL], actor, delivery_id)
+    delivery = await service.webhooks.retry_delivery(request.app[POOL], actor, delivery_id)
     return json_response(delivery_view(delivery), status=202, headers=NO_STORE)

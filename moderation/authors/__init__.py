@@ -1,2 +1,3 @@
-"""Authors hear back (issue 11): verified addresses and author tokens, statements of reasons,
-notifications, appeals, and the author's own page."""
+"""Authors hear back (issue 11): the secrets in their links and tokens (`links.py`), whether a
+post proves its address (`proof.py`), and the mails their comments and its decisions cause,
+queued inside those transactions (`mails.py`). The use cases are in `service/authors.py`."""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from string import Template
 
 from ..config import Settings
-from ..domain import BANNED_TERM, Comment, Site, StatementPolicy
+from ..domain import Comment, Site, StatementPolicy, SystemReason
 from ..mail.compose import Quote
 from ..mail.outbox import queue_mail
 from ..mail.texts import PHRASES, REASON_WORDS
@@ -141,7 +141,7 @@ async def issue_statement(
         known = await authors.author(conn, site.id, comment.email_hash)
         if known is None or not known.verified:
             return None
-    automated = comment.reason == BANNED_TERM
+    automated = comment.reason == SystemReason.BANNED_TERM
     # A word or link rule's flag brought it to a moderator: detected, not decided, by a rule.
     detected = automated or bool(comment.flags)
     today = datetime.now(UTC).date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..domain import Site
 from ..errors import Invalid
 from ..identity import IPAddress
-from ..ratelimit import network_key
+from ..ratelimit.policy import network_key
 from ..schemas import Submission, split_url
 from ..store import Connection, authors
 from . import links

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncpg
 
 from ..config import Settings
-from ..domain import Site
+from ..domain import Queued, Site
 from ..identity import email_fingerprint
 from ..store import Connection
-from ..store.mail import Queued, enqueue_mail
+from ..store.mail import enqueue_mail
 from .compose import Context, Sender, compose
 from .texts import NO_NAME
 from .transport import check_recipient

@@ -20,11 +20,12 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
 from ..db import POOL
+from ..domain import MailStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..notifications import LISTENER, Listener, Wakeup, subscribed
 from ..store import mail
-from ..store.mail import Claim, MailStatus, Result
+from ..store.mail import Claim, Result
 from .transport import (
     Attempted,
     KeepTransport,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain import Comment
-from . import Connection
+from . import Connection, rows_affected
 from .comments import COMMENT_COLUMNS
 
 # Columns of `comments c`, qualified, for joins with comment_claims.
@@ -77,7 +77,7 @@ async def claim_more(
         lease_seconds,
         thread,
     )
-    return int(status.rsplit(" ", 1)[-1])
+    return rows_affected(status)
 
 
 async def release(conn: Connection, site_id: int, comment_id: int) -> None:

@@ -112,6 +112,32 @@ async def approved_in_thread(
     return [Comment.from_row(r) for r in rows]
 
 
+# The queue, one fixed statement per (pending?, flagged first?): pending comments oldest
+# first, decided ones newest decision first, optionally the flagged ones before all others.
+# $3 the thread or NULL for all, $4 the limit, $5, $6 (and $7 flagged) where the previous page
+# ended, or NULL.
+_QUEUE_PAGE = {
+    (True, False): f"""SELECT {COMMENT_COLUMNS} FROM comments
+         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
+           AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6))
+         ORDER BY created_at ASC, id ASC LIMIT $4""",
+    (True, True): f"""SELECT {COMMENT_COLUMNS} FROM comments
+         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
+           AND ($5::timestamptz IS NULL OR flagged < $7
+                OR (flagged = $7 AND (created_at, id) > ($5, $6)))
+         ORDER BY flagged DESC, created_at ASC, id ASC LIMIT $4""",
+    (False, False): f"""SELECT {COMMENT_COLUMNS} FROM comments
+         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
+           AND ($5::timestamptz IS NULL OR (decided_at, id) < ($5, $6))
+         ORDER BY decided_at DESC, id DESC LIMIT $4""",
+    (False, True): f"""SELECT {COMMENT_COLUMNS} FROM comments
+         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
+           AND ($5::timestamptz IS NULL OR flagged < $7
+                OR (flagged = $7 AND (decided_at, id) < ($5, $6)))
+         ORDER BY flagged DESC, decided_at DESC, id DESC LIMIT $4""",
+}
+
+
 async def queue_page(
     conn: Connection,
     site_id: int,
@@ -124,29 +150,15 @@ async def queue_page(
 ) -> list[Comment]:
     """Pending comments oldest first; decided ones newest decision first; optionally the
     flagged ones before all others."""
-    pending = status == Status.PENDING
-    key = "created_at" if pending else "decided_at"
-    compare, order = (">", "ASC") if pending else ("<", "DESC")
-    conditions = ["status = $2"]
-    args: list[object] = [site_id, status.value]
-    if thread is not None:
-        args.append(thread)
-        conditions.append(f"thread = ${len(args)}")
-    if after is not None:
-        args.extend([after.at, after.id])
-        after_key = f"({key}, id) {compare} (${len(args) - 1}, ${len(args)})"
-        if flagged_first:
-            args.append(bool(after.flagged))
-            flag = f"${len(args)}"
-            after_key = f"(flagged < {flag} OR (flagged = {flag} AND {after_key}))"
-        conditions.append(after_key)
-    args.append(limit)
     rows = await conn.fetch(
-        f"""SELECT {COMMENT_COLUMNS} FROM comments
-             WHERE site_id = $1 AND {" AND ".join(conditions)}
-             ORDER BY {"flagged DESC, " if flagged_first else ""}{key} {order}, id {order}
-             LIMIT ${len(args)}""",
-        *args,
+        _QUEUE_PAGE[status == Status.PENDING, flagged_first],
+        site_id,
+        status.value,
+        thread,
+        limit,
+        None if after is None else after.at,
+        None if after is None else after.id,
+        *([None if after is None else bool(after.flagged)] if flagged_first else []),
     )
     return [Comment.from_row(r) for r in rows]
 

@@ -6,31 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
-from . import Connection
+from ..domain import Mail, MailStatus, Queued
+from . import Connection, rows_affected
 
 NOTIFY_CHANNEL = "moderation_mail"
-
-
-class MailStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    # Development without an SMTP relay: kept for /dev/mail instead of sent.
-    KEPT = "kept"
-    FAILED = "failed"
-    # Refused for good (5xx) by the recipient's server; the address is suppressed.
-    UNDELIVERABLE = "undeliverable"
-    # Never tried: the address was already suppressed.
-    SUPPRESSED = "suppressed"
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    site_id: int
-    id: int
-    message_id: str
-    status: MailStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,23 +37,6 @@ class Result:
     error: str | None
     duration_ms: float
     recipient_hash: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class Mail:
-    """A mail as the development mailbox shows it."""
-
-    site_id: int
-    site_slug: str
-    id: int
-    kind: str
-    subject: str
-    status: MailStatus
-    attempts: int
-    created_at: datetime
-    completed_at: datetime | None
-    recipient: str = field(repr=False)
-    message: bytes = field(default=b"", repr=False)
 
 
 async def enqueue_mail(
@@ -217,7 +180,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
             [r.smtp_code for r in bounced],
             [r.error for r in bounced],
         )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def release(conn: Connection, claims: Sequence[Claim]) -> int:
@@ -236,7 +199,7 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
         [c.id for c in claims],
         [c.attempt for c in claims],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def queued_count(conn: Connection, cap: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import Connection
+from . import Connection, rows_affected
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,4 +56,4 @@ async def sweep(conn: Connection) -> int:
         "-- cross-tenant: the sweeper of every site's lapsed limits\n"
         "DELETE FROM rate_limits WHERE tat < now()"
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from ..domain import Actor, Role
+from ..domain import Actor, ConsoleSession, Role
 from . import Connection
-
-
-@dataclass(frozen=True, slots=True)
-class ConsoleSession:
-    id: int
-    actor: Actor
-    csrf_token: str
-    expires_at: datetime
 
 
 async def insert(

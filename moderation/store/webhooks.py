@@ -1,23 +1,47 @@
-"""Webhook endpoints, deliveries and attempts SQL: registration, the dispatcher's claims (SKIP
-LOCKED + lease) and the batched recording of results."""
+"""Webhook endpoints and the outbox of their deliveries and attempts, all its SQL: registration,
+queueing an event in the caller's transaction, the dispatcher's claims (SKIP LOCKED + lease)
+and the batched recording of results."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from . import Connection
-from .outbox import NOTIFY_CHANNEL
+from .. import jsontext
+from ..domain import Attempt, Delivery, DeliveryStatus, Endpoint
+from . import Connection, rows_affected
+
+NOTIFY_CHANNEL = "moderation_webhooks"
 
 
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+async def enqueue(conn: Connection, site_id: int, event_type: str, payload: dict[str, Any]) -> int:
+    """Queue `payload` for every live endpoint of the site subscribed to `event_type`.
+
+    Runs inside the caller's transaction (the outbox pattern): the event exists exactly when the
+    change it describes was committed. The NOTIFY, too, is only delivered on commit.
+    """
+    body = jsontext.dumps(payload)
+    # One round trip: the rows, and a wake-up for the dispatchers only if there are any.
+    row = await conn.fetchrow(
+        """WITH queued AS (
+               INSERT INTO webhook_deliveries
+                      (site_id, endpoint_id, msg_id, event_type, body, next_attempt_at)
+               SELECT $1, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $2, $3, now()
+                 FROM webhook_endpoints e
+                WHERE e.site_id = $1 AND e.deleted_at IS NULL AND e.disabled_at IS NULL
+                  AND $2 = ANY (e.events)
+               RETURNING 1)
+           SELECT n, CASE WHEN n > 0 THEN pg_notify($4, '') END AS woken
+             FROM (SELECT count(*) AS n FROM queued) counted""",
+        site_id,
+        event_type,
+        body,
+        NOTIFY_CHANNEL,
+    )
+    assert row is not None  # an aggregate always returns its one row
+    return int(row["n"])
 
 
 ENDPOINT_COLUMNS = (
@@ -38,44 +62,6 @@ _DELIVERY_FIELDS = (
 )
 DELIVERY_COLUMNS = ", ".join(_DELIVERY_FIELDS)
 D_DELIVERY_COLUMNS = ", ".join(f"d.{name}" for name in _DELIVERY_FIELDS)
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    site_id: int
-    id: int
-    url: str
-    events: tuple[str, ...]
-    description: str | None
-    created_at: datetime
-    secret: str = field(repr=False)
-    disabled_at: datetime | None = None
-    disabled_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    attempt: int
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    site_id: int
-    id: int
-    endpoint_id: int
-    msg_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
-    attempts_allowed: int | None
-    next_attempt_at: datetime | None
-    created_at: datetime
-    completed_at: datetime | None
-    history: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +477,7 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
         [r.error for r in results],
         [r.duration_ms for r in results],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def release(conn: Connection, claims: Sequence[Claim]) -> int:
@@ -510,7 +496,7 @@ async def release(conn: Connection, claims: Sequence[Claim]) -> int:
         [c.id for c in claims],
         [c.attempt for c in claims],
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def oldest_due_age(conn: Connection) -> float:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..domain import BANNED_TERM, Reason, ReportCategory
+from ..domain import Reason, ReportCategory, SystemReason
 from . import statement_schema
 
 # The API's length limits (max:N in StatementStoreRequest.php, counted in code points).
@@ -98,7 +98,7 @@ REASONS: Mapping[str, Classification] = {
     Reason.ADVERTISING: Classification("advertising", _OTHER_TC),
     Reason.OFF_TOPIC: Classification("off topic", _OTHER_TC),
     Reason.OTHER: _OTHER,
-    BANNED_TERM: Classification(
+    SystemReason.BANNED_TERM: Classification(
         "contains a term the site does not allow", _OTHER_TC, specific=False
     ),
 }
@@ -129,7 +129,7 @@ class StatementFacts:
 
     puid: str  # the statement's public reference: letters, digits, - and _, ≤ 500
     decision: DecisionKind
-    reason: str | None  # a domain.Reason value, BANNED_TERM, or None when none was given
+    reason: str | None  # a Reason or SystemReason value, or None when none was given
     report_category: ReportCategory | None  # the notice's category when one led to the decision
     legal_ground: str | None  # given by the moderator: the decision is then on illegal grounds
     legal_explanation: str | None

@@ -20,13 +20,14 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
 from ..db import POOL
+from ..domain import DeliveryStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..notifications import LISTENER, Listener, Wakeup, subscribed
+from ..service.webhooks import disable_gone
 from ..store import webhooks
-from ..store.outbox import NOTIFY_CHANNEL
-from ..store.webhooks import Claim, DeliveryStatus, Result
-from . import registry, signing, ssrf
+from ..store.webhooks import NOTIFY_CHANNEL, Claim, Result
+from . import signing, ssrf
 
 log = structlog.get_logger("moderation.webhooks")
 
@@ -341,7 +342,7 @@ class Dispatcher:
 
     async def _disable_gone(self, site_id: int, endpoint_id: int) -> None:
         try:
-            endpoint = await registry.disable_gone(self._pool, site_id, endpoint_id)
+            endpoint = await disable_gone(self._pool, site_id, endpoint_id)
         except Exception as exc:  # the next 410 from that receiver tries again
             log.warning("webhook_disable_failed", endpoint_id=endpoint_id, error=_describe(exc))
             return

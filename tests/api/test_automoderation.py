@@ -61,6 +61,23 @@ async def test_settings_have_defaults_and_only_admins_change_them(
     assert again == updated
 
 
+async def test_two_admins_changing_different_settings_at_once_both_keep_their_change(
+    client: TestClient, site: SiteFixture
+) -> None:
+    path = f"/v1/sites/{site.slug}/settings"
+    for round_ in range(1, 6):
+        terms = [f"كلمة{round_}", f"word{round_}"]
+        await asyncio.gather(
+            patch_settings(client, site, max_links=round_),
+            patch_settings(client, site, banned_terms=terms),
+            patch_settings(client, site, language="ar" if round_ % 2 else "en"),
+        )
+        now = await (await client.get(path, headers=site.auth(site.admin))).json()
+        assert now["max_links"] == round_
+        assert now["banned_terms"] == terms
+        assert now["language"] == ("ar" if round_ % 2 else "en")
+
+
 async def test_bad_settings_are_named(client: TestClient, site: SiteFixture) -> None:
     response = await client.patch(
         f"/v1/sites/{site.slug}/settings",

@@ -35,7 +35,7 @@ async def test_two_moderators_never_claim_the_same_comment(
     client: TestClient, site: SiteFixture
 ) -> None:
     posted = [await post_comment(client, site, body=f"تعليق رقم {n}") for n in range(5)]
-    _, second = await service.create_token(client.app[POOL], site.slug, Role.MODERATOR)
+    _, second = await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR)
     first_batch = await claim(client, site, limit=3)
     second_batch = await claim(client, site, second, limit=3)
     assert ids(first_batch) == [c["id"] for c in posted[:3]]  # oldest first
@@ -48,7 +48,7 @@ async def test_concurrent_claims_split_the_queue(client: TestClient, site: SiteF
     for n in range(20):
         await post_comment(client, site, body=f"تعليق متزامن {n}")
     tokens = [
-        (await service.create_token(client.app[POOL], site.slug, Role.MODERATOR))[1]
+        (await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR))[1]
         for _ in range(4)
     ]
     batches = await asyncio.gather(*(claim(client, site, t, limit=8) for t in tokens))
@@ -71,7 +71,7 @@ async def test_an_expired_lease_can_be_claimed_by_another(
     client: TestClient, site: SiteFixture
 ) -> None:
     comment = await post_comment(client, site)
-    _, second = await service.create_token(client.app[POOL], site.slug, Role.MODERATOR)
+    _, second = await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR)
     assert ids(await claim(client, site)) == [comment["id"]]
     assert ids(await claim(client, site, second)) == []
     await client.app[POOL].execute("UPDATE comment_claims SET until = now() - interval '1 s'")
@@ -134,7 +134,7 @@ async def test_narrowing_to_one_thread_lets_go_of_the_others(
 ) -> None:
     politics = await post_comment(client, site, body="سياسة")
     await post_comment(client, site, body="نفط", thread="economy/oil")
-    _, second = await service.create_token(client.app[POOL], site.slug, Role.MODERATOR)
+    _, second = await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR)
     assert len(ids(await claim(client, site))) == 2
     await claim(client, site, thread="economy/oil")
     assert ids(await claim(client, site, second)) == [politics["id"]]

@@ -74,10 +74,10 @@ async def test_the_cookie_reads_the_queue_but_writes_need_the_csrf_token(
 
 async def test_revoking_the_token_ends_its_sessions(client: TestClient, site: SiteFixture) -> None:
     pool = client.app[POOL]
-    token_id, token = await service.create_token(pool, site.slug, Role.MODERATOR)
+    token_id, token = await service.admin.create_token(pool, site.slug, Role.MODERATOR)
     await sign_in(client, token)
     assert (await client.get(f"/v1/sites/{site.slug}/queue")).status == 200
-    assert await service.revoke_token(pool, token_id)
+    assert await service.admin.revoke_token(pool, token_id)
     assert (await client.get(f"/v1/sites/{site.slug}/queue")).status == 401
     assert (await client.get("/moderate/session")).status == 401
 

@@ -95,11 +95,11 @@ async def test_a_scrape_runs_the_same_few_bounded_queries_however_many_sites_the
         assert response.status == 200
         return list(queries)
 
-    await service.create_site(pool, "daily", "Daily", [])
+    await service.admin.create_site(pool, "daily", "Daily", [])
     first = await scrape()
     for n in range(5):
-        site = await service.create_site(pool, f"site-{n}", f"Site {n}", [])
-        await service.save_settings(pool, site, UNLIMITED)
+        site = await service.admin.create_site(pool, f"site-{n}", f"Site {n}", [])
+        await service.admin.save_settings(pool, site, UNLIMITED)
         response = await client.post(
             f"/v1/sites/site-{n}/comments", json=comment_payload(body=f"تعليق رقم {n}")
         )

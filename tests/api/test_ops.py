@@ -55,6 +55,27 @@ async def test_metrics_count_requests_by_route_and_comments_by_outcome(
     assert "@" not in text
 
 
+async def test_decisions_made_by_the_sites_rules_are_counted_as_theirs(
+    client: TestClient, site: SiteFixture
+) -> None:
+    response = await client.patch(
+        f"/v1/sites/{site.slug}/settings",
+        json={"banned_terms": ["حمار", "idiot"]},
+        headers=site.auth(site.admin),
+    )
+    assert response.status == 200
+    await post_comment(client, site, body="أنت حمار")
+    await post_comment(client, site, body="what an idiot")
+    await post_comment(client, site, body="شكراً")
+    text = await (await client.get("/metrics")).text()
+    assert 'moderation_comments_received_total{site="daily",status="rejected"} 2.0' in text
+    assert (
+        'moderation_comments_decided_total{actor="rules",site="daily",status="rejected"} 2.0'
+        in text
+    )
+    assert 'actor="token"' not in text
+
+
 @pytest.fixture
 def embedded_server() -> Any:
     """A PostgreSQL of this test's own, so it can be stopped and started again."""
@@ -83,8 +104,8 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers_by_itself(
     client: TestClient = await aiohttp_client(
         create_app(make_settings(url, pool_min_size=2, pool_max_size=4))
     )
-    site = await service.create_site(client.app[POOL], "daily", "Daily", [])
-    await service.save_settings(client.app[POOL], site, UNLIMITED)
+    site = await service.admin.create_site(client.app[POOL], "daily", "Daily", [])
+    await service.admin.save_settings(client.app[POOL], site, UNLIMITED)
     path = "/v1/sites/daily/comments"
     assert (await client.post(path, json=comment_payload(body="قبل الانقطاع"))).status == 202
 

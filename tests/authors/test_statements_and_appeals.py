@@ -123,7 +123,7 @@ async def test_an_arabic_statement_of_reasons_then_an_appeal_reversed_by_another
     decide = f"/v1/appeals/{item['id']}/decide"
     same = await client.post(decide, json={"outcome": "reversed"}, headers=site.auth())
     assert same.status == 403
-    _, other = await service.create_token(client.app[POOL], site.slug, Role.MODERATOR)
+    _, other = await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR)
     bad = await client.post(decide, json={"outcome": "maybe"}, headers=site.auth(other))
     assert bad.status == 422
     done = await client.post(
@@ -184,7 +184,7 @@ async def test_an_english_take_down_upheld_on_appeal(
     assert (await client.post(api, json={"token": token, "text": "again"})).status == 409
     assert (await client.post(api, json={"token": token[:-4] + "AAAA", "text": "x"})).status == 404
     appeal_id = (await created.json())["id"]
-    _, other = await service.create_token(client.app[POOL], site.slug, Role.MODERATOR)
+    _, other = await service.admin.create_token(client.app[POOL], site.slug, Role.MODERATOR)
     upheld = await client.post(
         f"/v1/appeals/{appeal_id}/decide", json={"outcome": "upheld"}, headers=site.auth(other)
     )

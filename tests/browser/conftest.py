@@ -57,10 +57,10 @@ async def live(
     server = await aiohttp_server(app, host="127.0.0.1")
     base = f"http://127.0.0.1:{server.port}"
     pool = app[POOL]
-    site = await service.create_site(pool, "demo", "Demo News", [base])
-    await service.save_settings(pool, site, UNLIMITED)
-    _, moderator = await service.create_token(pool, "demo", Role.MODERATOR)
-    _, admin = await service.create_token(pool, "demo", Role.ADMIN)
+    site = await service.admin.create_site(pool, "demo", "Demo News", [base])
+    await service.admin.save_settings(pool, site, UNLIMITED)
+    _, moderator = await service.admin.create_token(pool, "demo", Role.MODERATOR)
+    _, admin = await service.admin.create_token(pool, "demo", Role.ADMIN)
     (tmp_path / "demo-tokens").write_text(f"{moderator}\n{admin}\n", encoding="ascii")
     return Live(base, moderator, admin, pool)
 

@@ -35,8 +35,8 @@ async def live_with_mail(aiohttp_server: Any, database_url: str, tmp_path: Path)
     app = create_app(settings)
     await aiohttp_server(app, host="127.0.0.1", port=port)
     pool = app[POOL]
-    site = await service.create_site(pool, "demo", "أخبار التجربة", [base])
-    await service.save_settings(
+    site = await service.admin.create_site(pool, "demo", "أخبار التجربة", [base])
+    await service.admin.save_settings(
         pool,
         site,
         SiteSettings(
@@ -48,10 +48,10 @@ async def live_with_mail(aiohttp_server: Any, database_url: str, tmp_path: Path)
             public_url="https://news.example/",
         ),
     )
-    _, moderator = await service.create_token(pool, "demo", Role.MODERATOR)
-    _, admin = await service.create_token(pool, "demo", Role.ADMIN)
+    _, moderator = await service.admin.create_token(pool, "demo", Role.MODERATOR)
+    _, admin = await service.admin.create_token(pool, "demo", Role.ADMIN)
     # The console's demo sign-in uses another moderator: appeals go to someone else.
-    _, colleague = await service.create_token(pool, "demo", Role.MODERATOR)
+    _, colleague = await service.admin.create_token(pool, "demo", Role.MODERATOR)
     (tmp_path / "demo-tokens").write_text(f"{colleague}\n{admin}\n", encoding="ascii")
     return Live(base, moderator, admin, pool)
 

@@ -22,9 +22,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from moderation.config import SETTINGS, Settings
 from moderation.db import POOL
 from moderation.directory import SITES
+from moderation.domain import Queued
 from moderation.mail.outbox import queue_mail
 from moderation.mail.relay import SmtpRelay
-from moderation.store.mail import Queued
 from tests.conftest import make_settings
 from tests.support import eventually
 

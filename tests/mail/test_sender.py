@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import POOL
+from moderation.domain import MailStatus
 from moderation.metrics import METRICS
 from moderation.store import mail as store
 from tests.conftest import SiteFixture, make_site, post_comment
@@ -74,7 +75,7 @@ async def test_an_arabic_mail_arrives_right_to_left_with_encoded_headers_and_the
         action_url="https://daily.example/politics/1",
         quote=Quote(row["body_html"], row["body_text"], row["body_dir"]),
     )
-    assert queued.status == store.MailStatus.PENDING
+    assert queued.status == MailStatus.PENDING
 
     # The comment's confirmation mail (issue 11) goes out too; this test is about the other one.
     arrived = next(
@@ -171,7 +172,7 @@ async def test_a_permanent_refusal_marks_the_address_undeliverable_and_no_more_m
 
     # The same address typed in another case is the same address; it is never tried again.
     again = await queue_test_mail(client, site.slug, "GONE@example.com")
-    assert again.status == store.MailStatus.SUPPRESSED
+    assert again.status == MailStatus.SUPPRESSED
     # Other addresses, and the same address on another site, still get their mail.
     await queue_test_mail(client, site.slug, "sara@example.com")
     await queue_test_mail(client, other_site.slug, "gone@example.com")
@@ -294,7 +295,7 @@ async def test_a_mail_refused_at_data_fails_without_suppressing_the_address(
     assert (failed["status"], failed["attempts"]) == ("failed", 1)
     assert await client.app[POOL].fetchval("SELECT count(*) FROM mail_suppressions") == 0
     again = await queue_test_mail(client, site.slug, "sara@example.com")
-    assert again.status == store.MailStatus.PENDING
+    assert again.status == MailStatus.PENDING
     await smtp_server.wait_for(1)
 
 

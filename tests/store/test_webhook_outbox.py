@@ -1,4 +1,4 @@
-"""The webhook outbox's queries on real PostgreSQL: enqueue (store/outbox.py), claim, record and
+"""The webhook outbox's queries on real PostgreSQL: enqueue, claim, record and
 release (store/webhooks.py). Named after the concept, whichever module ends up holding them."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from asyncpg.pool import PoolConnectionProxy
 
-from moderation.domain import Site
-from moderation.store import outbox, webhooks
-from moderation.store.webhooks import Claim, DeliveryStatus, Result
+from moderation.domain import DeliveryStatus, Site
+from moderation.store import webhooks
+from moderation.store.webhooks import Claim, Result
 
 EVENT = "comment.approved"
 
@@ -44,15 +44,15 @@ async def test_an_event_is_queued_once_per_subscribed_live_endpoint(
     await webhooks.insert_endpoint(
         conn, site.id, "https://receiver.example/other", ["comment.rejected"], None, "whsec_x"
     )
-    assert await outbox.enqueue(conn, site.id, EVENT, {"text": "مرحبا"}) == 2
-    assert await outbox.enqueue(conn, site.id, "comment.received", {}) == 0
+    assert await webhooks.enqueue(conn, site.id, EVENT, {"text": "مرحبا"}) == 2
+    assert await webhooks.enqueue(conn, site.id, "comment.received", {}) == 0
 
 
 async def test_a_due_delivery_is_claimed_once_until_its_lease_lapses(
     conn: PoolConnectionProxy, site: Site
 ) -> None:
     endpoint_id = await endpoint(conn, site)
-    await outbox.enqueue(conn, site.id, EVENT, {"text": "مرحبا"})
+    await webhooks.enqueue(conn, site.id, EVENT, {"text": "مرحبا"})
     [claim] = await webhooks.claim_due(conn, 10, 60.0)
     assert (claim.endpoint_id, claim.attempt, claim.secrets) == (endpoint_id, 1, ("whsec_test",))
     assert claim.body == '{"text":"مرحبا"}'
@@ -65,7 +65,7 @@ async def test_a_due_delivery_is_claimed_once_until_its_lease_lapses(
 async def test_claims_are_capped_per_endpoint(conn: PoolConnectionProxy, site: Site) -> None:
     slow, fast = await endpoint(conn, site, "/slow"), await endpoint(conn, site, "/fast")
     for _ in range(3):
-        await outbox.enqueue(conn, site.id, EVENT, {})
+        await webhooks.enqueue(conn, site.id, EVENT, {})
     claims = await webhooks.claim_due(conn, 10, 60.0, per_endpoint=2, busy={(site.id, slow): 2})
     assert sorted(c.endpoint_id for c in claims) == [fast, fast]
 
@@ -74,7 +74,7 @@ async def test_a_result_moves_the_delivery_on_only_at_the_attempt_that_was_sent(
     conn: PoolConnectionProxy, site: Site
 ) -> None:
     await endpoint(conn, site)
-    await outbox.enqueue(conn, site.id, EVENT, {})
+    await webhooks.enqueue(conn, site.id, EVENT, {})
     [claim] = await webhooks.claim_due(conn, 10, 60.0)
     assert await webhooks.record_results(conn, [result(claim, DeliveryStatus.PENDING, 30.0)]) == 1
     waiting = await webhooks.seconds_until_next_due(conn)
@@ -96,7 +96,7 @@ async def test_the_backlog_age_counts_only_due_unclaimed_deliveries(
 ) -> None:
     assert await webhooks.oldest_due_age(conn) == 0.0
     await endpoint(conn, site)
-    await outbox.enqueue(conn, site.id, EVENT, {})
+    await webhooks.enqueue(conn, site.id, EVENT, {})
     await conn.execute("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '9 s'")
     assert 8 < await webhooks.oldest_due_age(conn) < 60
     await webhooks.claim_due(conn, 10, 60.0)

@@ -10,9 +10,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from moderation.api.settings import MAX_TERM_LENGTH, MAX_TERM_WORDS, MAX_TERMS, MAX_TERMS_LENGTH
 from moderation.errors import FieldError
-from moderation.schemas import parse_body
+from moderation.schemas import (
+    MAX_TERM_LENGTH,
+    MAX_TERM_WORDS,
+    MAX_TERMS,
+    MAX_TERMS_LENGTH,
+    parse_body,
+)
 from moderation.text.render import render_body
 from moderation.text.rules import SiteRules
 

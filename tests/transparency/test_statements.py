@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.domain import BANNED_TERM, Reason, ReportCategory
+from moderation.domain import Reason, ReportCategory, SystemReason
 from moderation.transparency import statement_schema
 from moderation.transparency.mapping import (
     EEA_COUNTRIES,
@@ -113,7 +113,7 @@ def test_every_reason_notice_and_automation_gives_a_statement_the_api_accepts(
 
 
 def test_every_reason_code_and_report_category_has_a_mapping() -> None:
-    assert set(REASONS) == {*Reason, BANNED_TERM}
+    assert set(REASONS) == {*Reason, SystemReason.BANNED_TERM}
     assert set(REPORT_CATEGORIES) == set(ReportCategory)
     categories = set(statement_schema()["properties"]["category"]["enum"])
     keywords = set(statement_schema()["properties"]["category_specification"]["items"]["enum"])
@@ -153,7 +153,7 @@ def test_every_reason_code_and_report_category_has_a_mapping() -> None:
         (Reason.OTHER, None, True, "ILLEGAL_OR_HARMFUL_SPEECH", ()),
         # nothing specific at all
         (Reason.OTHER, ReportCategory.OTHER, False, "OTHER_VIOLATION_TC", ()),
-        (BANNED_TERM, None, False, "OTHER_VIOLATION_TC", ()),
+        (SystemReason.BANNED_TERM, None, False, "OTHER_VIOLATION_TC", ()),
     ],
 )
 def test_the_category_comes_from_the_most_specific_code(
@@ -207,7 +207,7 @@ def test_a_word_rule_rejection_is_automated_and_names_no_term() -> None:
     statement = statement_for(
         facts(
             decision=DecisionKind.REJECTED,
-            reason=BANNED_TERM,
+            reason=SystemReason.BANNED_TERM,
             report_category=None,
             public_explanation=None,
             automated_detection=True,

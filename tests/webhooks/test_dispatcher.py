@@ -24,9 +24,9 @@ from structlog.testing import capture_logs
 from moderation.app import create_app
 from moderation.config import ConfigError, Settings
 from moderation.db import POOL
+from moderation.domain import DeliveryStatus
 from moderation.events import ALL_EVENTS
 from moderation.store import webhooks as store
-from moderation.store.webhooks import DeliveryStatus
 from moderation.webhooks import signing
 from moderation.webhooks.dispatcher import next_state, retry_after_seconds
 from tests.conftest import SiteFixture, approve, make_settings, post_comment

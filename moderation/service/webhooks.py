@@ -8,14 +8,13 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import Actor
+from ..domain import Actor, Delivery, DeliveryStatus, Endpoint
 from ..errors import Conflict, Invalid, NotFound
 from ..events import Event, envelope
-from ..pagination import Cursor, encode_cursor
-from ..store import outbox, webhooks
-from ..store.webhooks import Delivery, DeliveryStatus, Endpoint
+from ..pagination import Cursor, Page, encode_cursor, page_of
+from ..store import webhooks
 from ..views import iso
-from . import signing, ssrf
+from ..webhooks import signing, ssrf
 
 # After a rotation the old secret keeps signing beside the new one, so receivers can switch.
 GONE = "gone"
@@ -32,12 +31,6 @@ class NewEndpoint:
     url: str
     events: tuple[str, ...]
     description: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPage:
-    items: list[Delivery]
-    next_cursor: str | None
 
 
 async def register_endpoint(
@@ -94,7 +87,7 @@ async def disable_gone(pool: asyncpg.Pool, site_id: int, endpoint_id: int) -> En
     async with pool.acquire() as conn, conn.transaction():
         endpoint = await webhooks.disable_endpoint(conn, site_id, endpoint_id, GONE)
         if endpoint is not None:
-            await outbox.enqueue(
+            await webhooks.enqueue(
                 conn,
                 site_id,
                 Event.ENDPOINT_DISABLED.value,
@@ -121,7 +114,7 @@ async def delivery_page(
     status: DeliveryStatus | None,
     after: Cursor | None,
     limit: int,
-) -> DeliveryPage:
+) -> Page[Delivery]:
     """An endpoint's deliveries, newest first, with their attempts. Raises NotFound."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         if await webhooks.live_endpoint(conn, actor.site_id, endpoint_id) is None:
@@ -134,11 +127,7 @@ async def delivery_page(
             None if after is None else (after.at, after.id),
             limit + 1,
         )
-    items = rows[:limit]
-    if len(rows) <= limit:
-        return DeliveryPage(items, None)
-    last = items[-1]
-    return DeliveryPage(items, encode_cursor(last.created_at, last.id))
+    return page_of(rows, limit, lambda last: encode_cursor(last.created_at, last.id))
 
 
 async def retry_delivery(pool: asyncpg.Pool, actor: Actor, delivery_id: int) -> Delivery:

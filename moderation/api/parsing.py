@@ -1,31 +1,23 @@
-"""Small pieces every handler module shares: JSON rendering and path/query parsing."""
+"""Request parsing every handler shares: ids in the path, the query string (pages, enums,
+flags, the thread), the client's address. Bodies are parsed by `schemas`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
+from ..config import SETTINGS
 from ..errors import FieldError, Invalid, NotFound
+from ..identity import IPAddress, client_address
 from ..pagination import Cursor, decode_cursor, parse_limit
 from ..schemas import MAX_ID, one_of, parse_thread, whole_number
 from ..text.hygiene import InvalidText
 
 E = TypeVar("E", bound=StrEnum)
 D = TypeVar("D")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def json_response(
-    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
 
 
 def id_of(request: web.Request, name: str, what: str) -> int:
@@ -62,27 +54,6 @@ def page_from(query: Mapping[str, str]) -> tuple[Cursor | None, int]:
     return cursor, limit
 
 
-def _etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
-
-
-def json_bytes(data: Any) -> bytes:
-    return _dumps(data).encode()
-
-
-def conditional_response(
-    request: web.Request, etag: str, body: bytes, *, cache_control: str
-) -> web.Response:
-    """A cacheable JSON answer with a strong ETag; `If-None-Match` with that tag gets a 304."""
-    headers = {"ETag": etag, "Cache-Control": cache_control}
-    if _etag_matches(request.headers.get("If-None-Match"), etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type="application/json", headers=headers)
-
-
 def enum_query(request: web.Request, name: str, choices: type[E], default: D) -> E | D:
     """An optional enum in the query string; absent or empty gives `default`."""
     raw = request.query.get(name)
@@ -109,3 +80,20 @@ def thread_from(query: Mapping[str, str], *, required: bool) -> str | None:
         raise Invalid.one("thread", exc.message) from None
     except InvalidText as exc:
         raise Invalid.one("thread", str(exc)) from None
+
+
+def flag_query(request: web.Request, name: str) -> bool:
+    """An optional true/false in the query string (also 1/0); absent is false."""
+    raw = request.query.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise Invalid.one(name, "must be true or false")
+    return raw in ("true", "1")
+
+
+def client_of(request: web.Request) -> IPAddress | None:
+    """The client's address: the peer, or what our own trusted proxies say it is."""
+    return client_address(
+        request.remote,
+        request.headers.get("X-Forwarded-For"),
+        request.app[SETTINGS].trusted_proxies,
+    )

@@ -9,18 +9,19 @@ from dataclasses import dataclass
 import asyncpg
 
 from .. import events
+from ..authors import links, mails
+from ..authors.links import Purpose
+from ..authors.mails import AUTHOR_TOKEN_SECONDS, Outbound
 from ..config import Settings
 from ..domain import Actor, Comment, Role, Site, Status
 from ..errors import AlreadyDecided, Conflict, Forbidden, Gone, NotFound
 from ..identity import email_fingerprint
 from ..pagination import Cursor, encode_cursor
 from ..schemas import MAX_ID, whole_number
-from ..store import Connection, appeals, audit, authors, comments, outbox
+from ..store import Connection, appeals, audit, authors, comments, webhooks
 from ..store.appeals import Appeal, AppealStatus, Outcome, Statement
+from ..threadcache import ThreadCache
 from ..views import iso, public_view
-from . import links, mails
-from .links import Purpose
-from .mails import AUTHOR_TOKEN_SECONDS, Outbound
 
 OWN_COMMENTS_LIMIT = 500
 
@@ -90,7 +91,7 @@ async def confirm(pool: asyncpg.Pool, settings: Settings, site: Site, token: str
         )
         released = await authors.release_unverified(conn, site.id, confirmed.email_hash)
         for comment in released:
-            await outbox.enqueue(
+            await webhooks.enqueue(
                 conn,
                 site.id,
                 events.Event.CREATED,
@@ -196,7 +197,7 @@ async def open_appeal(
             note=None,
             request_id=None,
         )
-        await outbox.enqueue(
+        await webhooks.enqueue(
             conn,
             site.id,
             events.Event.APPEAL_CREATED,
@@ -259,6 +260,7 @@ async def decide_appeal(
     outcome: Outcome,
     explanation: str | None,
     *,
+    threads: ThreadCache,
     request_id: str | None,
 ) -> AppealDecision:
     """Uphold or reverse a decision on appeal. Raises NotFound, SameModerator (403: the token
@@ -294,7 +296,7 @@ async def decide_appeal(
                 comment = restored
                 payload = events.payload(events.Event.APPROVED, comment, site.slug)
                 payload["data"]["via"] = "appeal"
-                await outbox.enqueue(conn, site.id, events.Event.APPROVED, payload)
+                await webhooks.enqueue(conn, site.id, events.Event.APPROVED, payload)
                 await comments.announce_thread_change(conn, site.id, comment.thread)
         await audit.record(
             conn,
@@ -308,11 +310,13 @@ async def decide_appeal(
             request_id=request_id,
             explanation=explanation,
         )
-        await outbox.enqueue(
+        await webhooks.enqueue(
             conn,
             site.id,
             events.Event.APPEAL_DECIDED,
             events.envelope(events.Event.APPEAL_DECIDED, appeal_event(decided, statement, site)),
         )
         await mails.appeal_decided(conn, out, comment, statement, outcome, explanation)
+    if comment.status == Status.APPROVED:
+        threads.invalidate(site.id, comment.thread)  # this instance shows it at once
     return AppealDecision(decided, comment)

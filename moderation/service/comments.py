@@ -1,39 +1,44 @@
-"""Use cases, one transaction each. Callable from HTTP handlers, the CLI and auto-moderation."""
+"""The comment use cases, one transaction each: submit, decide, claim, and the pages that list
+them. Callable from HTTP handlers, the CLI and auto-moderation."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
+import structlog
 
-from . import events, ratelimit, tokens
-from .authors import mails as author_mails
-from .authors.mails import Outbound
-from .authors.proof import author_limit_key, check_page_url, is_proven
-from .domain import (
-    BANNED_TERM,
-    SLUG,
-    TRUSTED_AUTHOR,
+from .. import events
+from ..authors import mails as author_mails
+from ..authors.mails import Outbound
+from ..authors.proof import author_limit_key, check_page_url, is_proven
+from ..domain import (
     Actor,
     AuditEntry,
     Comment,
     Policy,
     Role,
     Site,
-    SiteSettings,
     Status,
+    SystemReason,
 )
-from .errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
-from .identity import IPAddress, email_fingerprint
-from .pagination import Cursor, encode_cursor
-from .replica import Reads
-from .schemas import Decision, Submission
-from .store import Connection, audit, claims, comments, outbox, sites
-from .text import fold
-from .text.hygiene import text_direction
-from .text.render import RENDERER_VERSION, render_body
-from .text.rules import SiteRules
+from ..errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
+from ..identity import IPAddress, email_fingerprint
+from ..pagination import Cursor, Page, encode_cursor, page_of
+from ..ratelimit import policy
+from ..ratelimit.refusals import Refusals
+from ..replica import Reads
+from ..schemas import Decision, Submission
+from ..store import Connection, audit, claims, comments, ratelimits, webhooks
+from ..text import fold
+from ..text.hygiene import text_direction
+from ..text.render import RENDERER_VERSION, render_body
+from ..text.rules import SiteRules
+from ..threadcache import ThreadCache
+
+log = structlog.get_logger("moderation.comments")
 
 # How long a claimed queue item stays reserved for its moderator without a renewal.
 CLAIM_LEASE_SECONDS = 300.0
@@ -47,46 +52,79 @@ class DuplicateComment(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Comment]
-    next_cursor: str | None
-
-
-async def check_client_limits(
-    pool: asyncpg.Pool, refusals: ratelimit.Refusals, site: Site, client_ip: IPAddress | None
-) -> None:
-    """The per-network flood and hourly limits: checked before any parsing or sanitizing, so a
-    flood is refused at the cost of one query — or of none while an earlier refusal holds."""
-    if client_ip is None:
-        return
-    key = ratelimit.network_key(client_ip)
-    refusals.check(site.id, key)
-    try:
-        async with pool.acquire() as conn:
-            await ratelimit.enforce(conn, site.id, key, site.settings)
-    except TooManyRequests as refused:
-        refusals.remember(site.id, key, refused.wait)
-        raise
+class Submitted:
+    submission: Submission
+    comment: Comment
 
 
 async def submit_comment(
     pool: asyncpg.Pool,
     site: Site,
-    submission: Submission,
-    rules: SiteRules,
-    refusals: ratelimit.Refusals,
+    read: Callable[[], Awaitable[Submission]],
     *,
+    rules: SiteRules,
+    refusals: Refusals,
+    threads: ThreadCache,
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
     outbound: Outbound | None = None,
+) -> Submitted:
+    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
+    pending with flags. The client's network limits come first, before `read` parses and
+    cleans the submission: a flood is refused at the cost of one query — or of none while an
+    earlier refusal holds. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
+    await _check_network_limits(pool, refusals, site, client_ip)
+    submission = await read()
+    comment = await _store_comment(
+        pool, site, submission, rules, refusals, secret_key, client_ip, request_id, outbound
+    )
+    if comment.status == Status.APPROVED:
+        threads.invalidate(site.id, comment.thread)  # this instance shows it at once
+    log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
+    return Submitted(submission, comment)
+
+
+async def _check_network_limits(
+    pool: asyncpg.Pool, refusals: Refusals, site: Site, client_ip: IPAddress | None
+) -> None:
+    if client_ip is None:
+        return
+    key = policy.network_key(client_ip)
+    refusals.check(site.id, key)
+    async with pool.acquire() as conn:
+        await _take_limits(conn, refusals, site, key)
+
+
+async def _take_limits(conn: Connection, refusals: Refusals, site: Site, key: str) -> bool:
+    """Count this request against `key`'s limits on the site; over one, the refusal is
+    remembered and raised (429 with Retry-After). Returns whether any limit applies (in a
+    transaction, its rows stay locked until commit)."""
+    buckets = policy.buckets_for(key, site.settings)
+    if not buckets:
+        return False
+    wait = await ratelimits.take(conn, site.id, buckets)
+    if wait is not None:
+        refusals.remember(site.id, key, wait)
+        raise TooManyRequests(wait)
+    return True
+
+
+async def _store_comment(
+    pool: asyncpg.Pool,
+    site: Site,
+    submission: Submission,
+    rules: SiteRules,
+    refusals: Refusals,
+    secret_key: bytes,
+    client_ip: IPAddress | None,
+    request_id: str | None,
+    outbound: Outbound | None,
 ) -> Comment:
-    """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author),
-    unverified (the site requires a confirmed address) or pending with flags. Raises Invalid
-    (parent, page_url), Conflict (duplicate) or TooManyRequests. With `outbound`, the mails the
-    comment causes (confirmation link, statement of reasons) are queued in its transaction."""
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
-    check_page_url(site, submission.page_url)
+    # The article page (mails link to it): the widget sends it; a plain form returns to it.
+    page_url = submission.page_url or submission.return_to
+    check_page_url(site, page_url)
     author = author_limit_key(secret_key, site.id, email_hash, submission, client_ip)
     # A refused author knocking again is answered before the rules and the sanitizer run.
     refusals.check(site.id, author)
@@ -100,19 +138,15 @@ async def submit_comment(
         )
         flags = [flag.as_json() for flag in verdict.flags]
         if verdict.banned_term is not None:
-            status, reason = Status.REJECTED, BANNED_TERM
-            flags.insert(0, {"kind": BANNED_TERM, "term": verdict.banned_term})
+            status, reason = Status.REJECTED, SystemReason.BANNED_TERM.value
+            flags.insert(0, {"kind": SystemReason.BANNED_TERM.value, "term": verdict.banned_term})
         folded_body = verdict.duplicate_key  # the rules already folded the body
     rendered = render_body(submission.body)
     duplicate_key = hashlib.sha256(folded_body.encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
         # Two identical posts racing each other must not both get in: the author's limit rows,
         # locked until commit, already serialize the author's posts; without limits, a lock.
-        try:
-            limited = await ratelimit.enforce(conn, site.id, author, site.settings)
-        except TooManyRequests as refused:
-            refusals.remember(site.id, author, refused.wait)
-            raise
+        limited = await _take_limits(conn, refusals, site, author)
         if not limited:
             await comments.lock_author(conn, site.id, email_hash)
         proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
@@ -134,7 +168,7 @@ async def submit_comment(
         if admission.duplicate:
             raise DuplicateComment("duplicate comment: you already posted this here")
         if admission.trusted:
-            status, reason = Status.APPROVED, TRUSTED_AUTHOR
+            status, reason = Status.APPROVED, SystemReason.TRUSTED_AUTHOR.value
         elif status == Status.PENDING and not proven and site.settings.require_verified_email:
             status = Status.UNVERIFIED
         comment = await comments.insert(
@@ -159,14 +193,14 @@ async def submit_comment(
                 flags=flags,
                 duplicate_key=duplicate_key,
                 notify=submission.notify,
-                page_url=submission.page_url,
+                page_url=page_url,
                 proven=proven,
             ),
         )
         if status == Status.SPAM:
             return comment  # bots learn nothing, and sites hear nothing of it
         if status != Status.UNVERIFIED:  # announced when the address is confirmed
-            await outbox.enqueue(
+            await webhooks.enqueue(
                 conn,
                 site.id,
                 events.Event.CREATED,
@@ -187,6 +221,7 @@ async def decide(
     to: Status,
     decision: Decision,
     *,
+    threads: ThreadCache,
     request_id: str | None,
     expected: Status = Status.PENDING,
     outbound: Outbound | None = None,
@@ -222,15 +257,28 @@ async def decide(
                 decision.explanation,
                 decision.legal_ground,
             )
+    if Status.APPROVED in (expected, to):
+        threads.invalidate(comment.site_id, comment.thread)  # this instance shows it at once
+    log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
     return comment
+
+
+# (approved, rejected or spam) per author's email hash, on this site.
+AuthorHistories = dict[bytes, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    items: list[Comment]
+    next_cursor: str | None
+    histories: AuthorHistories
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimedBatch:
     items: list[Comment]
     counts: dict[Status, int]
-    # (approved, rejected or spam) per author's email hash, on this site.
-    histories: dict[bytes, tuple[int, int]]
+    histories: AuthorHistories
 
 
 async def claim_batch(
@@ -275,16 +323,9 @@ async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> Non
         await claims.release_all(conn, actor.site_id, claimant)
 
 
-async def author_histories(
-    pool: asyncpg.Pool, actor: Actor, items: list[Comment]
-) -> dict[bytes, tuple[int, int]]:
-    async with pool.acquire() as conn:
-        return await _author_histories(conn, actor.site_id, items)
-
-
 async def _author_histories(
     conn: Connection, site_id: int, items: list[Comment]
-) -> dict[bytes, tuple[int, int]]:
+) -> AuthorHistories:
     return await comments.author_histories(conn, site_id, list({c.email_hash for c in items}))
 
 
@@ -312,7 +353,7 @@ async def _record_decision(
         explanation=explanation,
     )
     event = events.DECISION_EVENTS[comment.status]
-    await outbox.enqueue(
+    await webhooks.enqueue(
         conn, actor.site_id, event, events.payload(event, comment, actor.site_slug)
     )
     if Status.APPROVED in (from_status, comment.status):
@@ -331,7 +372,7 @@ async def comment_detail(
 
 async def thread_page(
     reads: Reads, site: Site, thread: str, after: Cursor | None, limit: int
-) -> Page:
+) -> Page[Comment]:
     async with reads.connection(site.id, thread) as conn:
         rows = await comments.approved_in_thread(conn, site.id, thread, after, limit + 1)
     return _page(rows, limit, by_creation=True)
@@ -346,51 +387,23 @@ async def queue_page(
     limit: int,
     *,
     flagged_first: bool = False,
-) -> Page:
+) -> QueuePage:
+    """A page of the site's comments in one status, each with its author's record here."""
     async with pool.acquire() as conn:
         rows = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
         )
-    return _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
+        page = _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
+        histories = await _author_histories(conn, actor.site_id, page.items)
+    return QueuePage(page.items, page.next_cursor, histories)
 
 
 def _page(
     rows: list[Comment], limit: int, *, by_creation: bool, flagged_first: bool = False
-) -> Page:
-    items = rows[:limit]
-    if len(rows) <= limit:
-        return Page(items, None)
-    last = items[-1]
-    at = last.created_at if by_creation else last.decided_at
-    assert at is not None
-    return Page(items, encode_cursor(at, last.id, bool(last.flags) if flagged_first else None))
+) -> Page[Comment]:
+    def cursor_of(last: Comment) -> str:
+        at = last.created_at if by_creation else last.decided_at
+        assert at is not None
+        return encode_cursor(at, last.id, bool(last.flags) if flagged_first else None)
 
-
-async def create_site(pool: asyncpg.Pool, slug: str, name: str, origins: list[str]) -> Site:
-    if not SLUG.fullmatch(slug):
-        raise Invalid.one("slug", "must be 1–63 lowercase letters, digits or dashes")
-    async with pool.acquire() as conn:
-        return await sites.insert_site(conn, slug, name, origins)
-
-
-async def create_token(pool: asyncpg.Pool, site_slug: str, role: Role) -> tuple[int, str]:
-    """A new token for a site: (its id, the token itself — shown once, stored only hashed)."""
-    token = tokens.new_token()
-    async with pool.acquire() as conn:
-        site = await sites.site_by_slug(conn, site_slug)
-        if site is None:
-            raise NotFound(f"no site {site_slug!r}")
-        token_id = await sites.insert_token(
-            conn, site.id, role, tokens.token_hash(token), tokens.display_prefix(token)
-        )
-    return token_id, token
-
-
-async def revoke_token(pool: asyncpg.Pool, token_id: int) -> bool:
-    async with pool.acquire() as conn:
-        return await sites.revoke_token(conn, token_id)
-
-
-async def save_settings(pool: asyncpg.Pool, site: Site, settings: SiteSettings) -> None:
-    async with pool.acquire() as conn:
-        await sites.save_settings(conn, site.id, settings)
+    return page_of(rows, limit, cursor_of)

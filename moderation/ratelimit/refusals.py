@@ -1,0 +1,45 @@
+"""Refusals remembered in this process, so a client that keeps knocking costs no query."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from ..errors import TooManyRequests
+
+
+class Refusals:
+    """Refusals remembered in this process until they expire, so a client that keeps knocking
+    is answered without a query. Exact, not an approximation: the time a key becomes free again
+    only moves later (every instance's accepted request pushes it on), so no request refused
+    here could have been allowed by the database."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._until: dict[tuple[int, str], float] = {}
+
+    def check(self, site_id: int, key: str) -> None:
+        until = self._until.get((site_id, key))
+        if until is None:
+            return
+        wait = until - time.monotonic()
+        if wait > 0:
+            raise TooManyRequests(wait)
+        del self._until[(site_id, key)]
+
+    def remember(self, site_id: int, key: str, wait: float) -> None:
+        if len(self._until) >= self.MAX_KEYS:
+            now = time.monotonic()
+            self._until = {k: t for k, t in self._until.items() if t > now}
+            if len(self._until) >= self.MAX_KEYS:
+                self._until.clear()
+        self._until[(site_id, key)] = time.monotonic() + wait
+
+    def forget_site(self, site_id: int) -> None:
+        """Limits of the site changed: what was refused under the old ones may pass now."""
+        self._until = {k: t for k, t in self._until.items() if k[0] != site_id}
+
+
+REFUSALS = web.AppKey("moderation.refusals", Refusals)

@@ -1,0 +1,8 @@
+"""Use cases, one transaction each, callable from HTTP handlers, the CLI and auto-moderation:
+`comments` (submit, decide, claim, list), `admin` (sites, tokens, settings), `webhooks`
+(endpoints and their deliveries), `sessions` (the console's sign-in and sign-out), `authors`
+(confirming an address, appeals, unsubscribing, the author's own comments)."""
+
+from . import admin, authors, comments, sessions, webhooks
+
+__all__ = ["admin", "authors", "comments", "sessions", "webhooks"]
