@@ -270,3 +270,66 @@ class ConsoleSession:
     actor: Actor
     csrf_token: str
     expires_at: datetime
+
+
+# Authors (issue 11): confirmation links, statements of reasons and appeals ---------------
+
+
+class LinkState(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    OPEN = "open"
+
+
+class AppealStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"
+    REVERSED = "reversed"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    site_id: int
+    id: int
+    puid: str
+    comment_id: int
+    decision: str
+    reason: str | None
+    explanation: str | None
+    legal_ground: str | None
+    decided_by: int | None
+    automated_detection: bool
+    automated_decision: str
+    facts: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Statement:
+        return cls(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class Appeal:
+    site_id: int
+    id: int
+    statement_id: int
+    comment_id: int
+    body: str
+    status: AppealStatus
+    outcome: AppealOutcome | None
+    explanation: str | None
+    decided_by: int | None
+    decided_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Appeal:
+        values = {k: row[k] for k in cls.__slots__}
+        values["status"] = AppealStatus(values["status"])
+        values["outcome"] = None if values["outcome"] is None else AppealOutcome(values["outcome"])
+        return cls(**values)

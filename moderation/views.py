@@ -8,7 +8,7 @@ from typing import Any, overload
 from aiohttp import web
 
 from . import jsontext
-from .domain import AuditEntry, Comment, SiteSettings, Status
+from .domain import Appeal, AuditEntry, Comment, SiteSettings, Statement, Status
 
 
 @overload
@@ -136,3 +136,40 @@ def conditional_response(
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+def own_comment_view(comment: Comment, site_slug: str) -> dict[str, object]:
+    """What the author sees of their own comment: the public view, its status and reason,
+    their own text as written, never the moderators' internals."""
+    return {
+        **public_view(comment, site_slug),
+        "body_text": comment.body_text,
+        "reason": comment.reason,
+        "decided_at": iso(comment.decided_at),
+        "page_url": comment.page_url,
+    }
+
+
+def appeal_view(appeal: Appeal, statement: Statement) -> dict[str, Any]:
+    return {
+        "id": str(appeal.id),
+        "status": appeal.status.value,
+        "text": appeal.body,
+        "outcome": None if appeal.outcome is None else appeal.outcome.value,
+        "explanation": appeal.explanation,
+        "decided_by": None if appeal.decided_by is None else f"token:{appeal.decided_by}",
+        "decided_at": iso(appeal.decided_at),
+        "created_at": iso(appeal.created_at),
+        "decision": {
+            "puid": statement.puid,
+            "kind": statement.decision,
+            "reason": statement.reason,
+            "explanation": statement.explanation,
+            "legal_ground": statement.legal_ground,
+            "decided_by": "system"
+            if statement.decided_by is None
+            else f"token:{statement.decided_by}",
+            "automated": statement.automated_detection,
+            "at": iso(statement.created_at),
+        },
+    }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from aiohttp import web
 
@@ -12,41 +10,16 @@ from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
+from ..domain import AppealOutcome, AppealStatus
 from ..logs import REQUEST_ID
 from ..schemas import Fields, one_of, parse_explanation, read_payload
 from ..service import authors
-from ..store.appeals import Appeal, AppealStatus, Outcome, Statement
 from ..threadcache import THREADS
-from ..views import iso, json_response, moderator_view
+from ..views import appeal_view, json_response, moderator_view
 from .parsing import enum_query, id_of, page_query
 
 log = structlog.get_logger("moderation.appeals")
 routes = web.RouteTableDef()
-
-
-def appeal_view(appeal: Appeal, statement: Statement) -> dict[str, Any]:
-    return {
-        "id": str(appeal.id),
-        "status": appeal.status.value,
-        "text": appeal.body,
-        "outcome": None if appeal.outcome is None else appeal.outcome.value,
-        "explanation": appeal.explanation,
-        "decided_by": None if appeal.decided_by is None else f"token:{appeal.decided_by}",
-        "decided_at": iso(appeal.decided_at),
-        "created_at": iso(appeal.created_at),
-        "decision": {
-            "puid": statement.puid,
-            "kind": statement.decision,
-            "reason": statement.reason,
-            "explanation": statement.explanation,
-            "legal_ground": statement.legal_ground,
-            "decided_by": "system"
-            if statement.decided_by is None
-            else f"token:{statement.decided_by}",
-            "automated": statement.automated_detection,
-            "at": iso(statement.created_at),
-        },
-    }
 
 
 @routes.get("/v1/sites/{site}/appeals")
@@ -69,7 +42,7 @@ async def decide_appeal(request: web.Request) -> web.Response:
     actor = await require(request)
     appeal_id = id_of(request, "appeal_id", "appeal")
     fields = Fields(await read_payload(request))
-    outcome = fields.take("outcome", one_of(Outcome))
+    outcome = fields.take("outcome", one_of(AppealOutcome))
     explanation = fields.take("explanation", parse_explanation, required=False)
     fields.check()
     assert outcome is not None

@@ -16,13 +16,12 @@ from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Language, Role, Site
+from ..domain import Language, LinkState, Role, Site
 from ..errors import Invalid, NotFound, Problem
 from ..schemas import Fields, _bounded, _string, parse_email, read_payload
 from ..service import authors
-from ..store.authors import LinkState
 from ..text.hygiene import clean_body
-from ..views import json_response
+from ..views import json_response, own_comment_view
 
 routes = web.RouteTableDef()
 APPEAL_MAX = 2000
@@ -335,7 +334,7 @@ async def own_json(request: web.Request, site: Site) -> web.Response:
     mine = await authors.own_comments(
         request.app[POOL], request.app[SETTINGS], site, request.match_info["link"]
     )
-    body = {"site": site.slug, "comments": [authors.own_comment_view(c, site.slug) for c in mine]}
+    body = {"site": site.slug, "comments": [own_comment_view(c, site.slug) for c in mine]}
     return web.Response(
         text=json.dumps(body, ensure_ascii=False, indent=2),
         content_type="application/json",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from string import Template
 
 from ..config import Settings
-from ..domain import Comment, Site, StatementPolicy, SystemReason
+from ..domain import AppealOutcome, Comment, Site, Statement, StatementPolicy, SystemReason
 from ..mail.compose import Quote
 from ..mail.outbox import queue_mail
 from ..mail.texts import PHRASES, REASON_WORDS
@@ -131,7 +131,7 @@ async def issue_statement(
     decided_by: int | None,
     explanation: str | None,
     legal_ground: str | None,
-) -> appeals.Statement | None:
+) -> Statement | None:
     """Store and mail a statement of reasons (DSA Art. 17) where the site's setting says so."""
     site = out.site
     policy = site.settings.statement_of_reasons
@@ -269,8 +269,8 @@ async def appeal_decided(
     conn: Connection,
     out: Outbound,
     comment: Comment,
-    statement: appeals.Statement,
-    outcome: appeals.Outcome,
+    statement: Statement,
+    outcome: AppealOutcome,
     explanation: str | None,
 ) -> None:
     author_url = out.author_url(comment.email_hash)

@@ -13,15 +13,25 @@ from ..authors import links, mails
 from ..authors.links import Purpose
 from ..authors.mails import AUTHOR_TOKEN_SECONDS, Outbound
 from ..config import Settings
-from ..domain import Actor, Comment, Role, Site, Status
+from ..domain import (
+    Actor,
+    Appeal,
+    AppealOutcome,
+    AppealStatus,
+    Comment,
+    LinkState,
+    Role,
+    Site,
+    Statement,
+    Status,
+)
 from ..errors import AlreadyDecided, Conflict, Forbidden, Gone, NotFound
 from ..identity import email_fingerprint
 from ..pagination import Cursor, encode_cursor
 from ..schemas import MAX_ID, whole_number
 from ..store import Connection, appeals, audit, authors, comments, webhooks
-from ..store.appeals import Appeal, AppealStatus, Outcome, Statement
 from ..threadcache import ThreadCache
-from ..views import iso, public_view
+from ..views import iso
 
 OWN_COMMENTS_LIMIT = 500
 
@@ -57,9 +67,9 @@ def _system(site: Site) -> Actor:
     return Actor(site_id=site.id, site_slug=site.slug, role=Role.ADMIN, token_id=None)
 
 
-async def confirmation_state(pool: asyncpg.Pool, site: Site, token: str) -> authors.LinkState:
+async def confirmation_state(pool: asyncpg.Pool, site: Site, token: str) -> LinkState:
     if not links.is_random_token(token):
-        return authors.LinkState.UNKNOWN
+        return LinkState.UNKNOWN
     async with pool.acquire() as conn:
         return await authors.confirmation_state(conn, site.id, links.token_hash(token))
 
@@ -75,9 +85,9 @@ async def confirm(pool: asyncpg.Pool, settings: Settings, site: Site, token: str
         confirmed = await authors.use_confirmation(conn, site.id, hashed)
         if confirmed is None:
             state = await authors.confirmation_state(conn, site.id, hashed)
-            if state == authors.LinkState.UNKNOWN:
+            if state == LinkState.UNKNOWN:
                 raise NotFound("no such confirmation link")
-            if state == authors.LinkState.EXPIRED:
+            if state == LinkState.EXPIRED:
                 raise LinkExpired("this confirmation link has expired")
             raise LinkUsed("this confirmation link was used already")
         await authors.mark_verified(conn, site.id, confirmed.email_hash)
@@ -136,18 +146,6 @@ async def own_comments(
     email_hash = _signed_author(settings, site, Purpose.AUTHOR_PAGE, link)
     async with pool.acquire() as conn:
         return await authors.own_comments(conn, site.id, email_hash, OWN_COMMENTS_LIMIT)
-
-
-def own_comment_view(comment: Comment, site_slug: str) -> dict[str, object]:
-    """What the author sees of their own comment: the public view, its status and reason,
-    their own text as written, never the moderators' internals."""
-    return {
-        **public_view(comment, site_slug),
-        "body_text": comment.body_text,
-        "reason": comment.reason,
-        "decided_at": iso(comment.decided_at),
-        "page_url": comment.page_url,
-    }
 
 
 async def appealable(pool: asyncpg.Pool, settings: Settings, site: Site, link: str) -> Statement:
@@ -257,7 +255,7 @@ async def decide_appeal(
     out: Outbound,
     actor: Actor,
     appeal_id: int,
-    outcome: Outcome,
+    outcome: AppealOutcome,
     explanation: str | None,
     *,
     threads: ThreadCache,
@@ -282,7 +280,7 @@ async def decide_appeal(
         comment = await comments.get(conn, actor.site_id, decided.comment_id)
         assert comment is not None
         from_status = comment.status
-        if outcome == Outcome.REVERSED:
+        if outcome == AppealOutcome.REVERSED:
             restored = await comments.change_status(
                 conn,
                 actor.site_id,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from ..domain import Appeal, AppealOutcome, AppealStatus, Statement
 from ..pagination import Cursor
 from . import Connection
 
@@ -15,59 +14,6 @@ STATEMENT_COLUMNS = """site_id, id, puid, comment_id, decision, reason, explanat
 APPEAL_FIELDS = """site_id, id, statement_id, comment_id, body, status, outcome, explanation,
     decided_by, decided_at, created_at"""
 APPEAL_COLUMNS = ", ".join(f"a.{name.strip()}" for name in APPEAL_FIELDS.split(","))
-
-
-class AppealStatus(StrEnum):
-    OPEN = "open"
-    DECIDED = "decided"
-
-
-class Outcome(StrEnum):
-    UPHELD = "upheld"
-    REVERSED = "reversed"
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    site_id: int
-    id: int
-    puid: str
-    comment_id: int
-    decision: str
-    reason: str | None
-    explanation: str | None
-    legal_ground: str | None
-    decided_by: int | None
-    automated_detection: bool
-    automated_decision: str
-    facts: dict[str, Any]
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> Statement:
-        return cls(**dict(row))
-
-
-@dataclass(frozen=True, slots=True)
-class Appeal:
-    site_id: int
-    id: int
-    statement_id: int
-    comment_id: int
-    body: str
-    status: AppealStatus
-    outcome: Outcome | None
-    explanation: str | None
-    decided_by: int | None
-    decided_at: datetime | None
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> Appeal:
-        values = {k: row[k] for k in cls.__slots__}
-        values["status"] = AppealStatus(values["status"])
-        values["outcome"] = None if values["outcome"] is None else Outcome(values["outcome"])
-        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +101,7 @@ async def decide_appeal(
     conn: Connection,
     site_id: int,
     appeal_id: int,
-    outcome: Outcome,
+    outcome: AppealOutcome,
     explanation: str | None,
     token_id: int | None,
 ) -> Appeal | None:

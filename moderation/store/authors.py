@@ -4,9 +4,8 @@ and an author's own comments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from ..domain import Comment
+from ..domain import Comment, LinkState
 from . import Connection
 from .comments import COMMENT_COLUMNS
 
@@ -15,13 +14,6 @@ from .comments import COMMENT_COLUMNS
 class Author:
     verified: bool
     unsubscribed: bool
-
-
-class LinkState(StrEnum):
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
-    OPEN = "open"
 
 
 @dataclass(frozen=True, slots=True)
