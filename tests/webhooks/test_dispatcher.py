@@ -291,9 +291,9 @@ async def test_two_dispatchers_on_one_database_never_send_the_same_attempt_twice
     def first_fails(request: Any) -> Reply:
         # A receiver that takes a moment, so the work outlasts either dispatcher's start-up.
         if request.msg_id in seen:
-            return Reply(200, delay=0.01)
+            return Reply(200, delay=0.03)
         seen.add(request.msg_id)
-        return Reply(500, delay=0.01)
+        return Reply(500, delay=0.03)
 
     receiver.respond = first_fails
     pool = client.app[POOL]
