@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import claims, console, mail, moderator, ops, public, settings, webhooks
+from . import claims, console, mail, moderator, ops, public, reports, settings, webhooks
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
+    *reports.routes,
     *moderator.routes,
     *claims.routes,
     *console.routes,

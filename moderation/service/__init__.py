@@ -1,7 +1,8 @@
 """Use cases, one transaction each, callable from HTTP handlers, the CLI and auto-moderation:
 `comments` (submit, decide, claim, list), `admin` (sites, tokens, settings), `webhooks`
-(endpoints and their deliveries), `sessions` (the console's sign-in and sign-out)."""
+(endpoints and their deliveries), `sessions` (the console's sign-in and sign-out),
+`reports` (readers' notices and their resolution), `transparency` (the DSA aggregates)."""
 
-from . import admin, comments, sessions, webhooks
+from . import admin, comments, reports, sessions, transparency, webhooks
 
-__all__ = ["admin", "comments", "sessions", "webhooks"]
+__all__ = ["admin", "comments", "reports", "sessions", "transparency", "webhooks"]

@@ -6,13 +6,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain import Actor, Language, Policy, Role, Site, SiteSettings
+from ..domain import Actor, Language, Policy, ReportAction, Role, Site, SiteSettings
 from . import Connection, rows_affected
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
     st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
-    st.language, st.public_url, st.terms_url"""
+    st.language, st.public_url, st.terms_url, st.report_threshold, st.report_action"""
 
 
 def _settings(row: Mapping[str, Any]) -> SiteSettings:
@@ -28,6 +28,8 @@ def _settings(row: Mapping[str, Any]) -> SiteSettings:
         language=Language(row["language"]),
         public_url=row["public_url"],
         terms_url=row["terms_url"],
+        report_threshold=row["report_threshold"],
+        report_action=ReportAction(row["report_action"]),
     )
 
 
@@ -60,8 +62,9 @@ async def update_settings(
     row = await conn.fetchrow(
         """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
                                       flood_seconds, hourly_limit, mail_sender_name,
-                                      mail_reply_to, language, public_url, terms_url)
-           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                      mail_reply_to, language, public_url, terms_url,
+                                      report_threshold, report_action)
+           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (site_id) DO UPDATE SET
                policy = CASE WHEN 'policy' = any($2::text[])
                     THEN excluded.policy ELSE site_settings.policy END,
@@ -85,9 +88,14 @@ async def update_settings(
                     THEN excluded.public_url ELSE site_settings.public_url END,
                terms_url = CASE WHEN 'terms_url' = any($2::text[])
                     THEN excluded.terms_url ELSE site_settings.terms_url END,
+               report_threshold = CASE WHEN 'report_threshold' = any($2::text[])
+                    THEN excluded.report_threshold ELSE site_settings.report_threshold END,
+               report_action = CASE WHEN 'report_action' = any($2::text[])
+                    THEN excluded.report_action ELSE site_settings.report_action END,
                updated_at = now()
            RETURNING policy, max_links, banned_terms, suspect_terms, flood_seconds, hourly_limit,
-                     mail_sender_name, mail_reply_to, language, public_url, terms_url""",
+                     mail_sender_name, mail_reply_to, language, public_url, terms_url,
+                     report_threshold, report_action""",
         site_id,
         list(changes),
         wanted.policy.value,
@@ -101,6 +109,8 @@ async def update_settings(
         wanted.language.value,
         wanted.public_url,
         wanted.terms_url,
+        wanted.report_threshold,
+        wanted.report_action.value,
     )
     assert row is not None
     return _settings(dict(row))

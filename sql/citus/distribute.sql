@@ -30,4 +30,6 @@ SELECT create_distributed_table('webhook_attempts', 'site_id', colocate_with => 
 SELECT create_distributed_table('mail_outbox', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('mail_attempts', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('mail_suppressions', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('report_cases', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('reports', 'site_id', colocate_with => 'comments');
 COMMIT;
