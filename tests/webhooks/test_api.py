@@ -22,7 +22,14 @@ from tests.webhooks.conftest import (
     settled,
 )
 
-ALL = ["comment.created", "comment.approved", "comment.rejected", "endpoint.disabled"]
+ALL = [
+    "comment.created",
+    "comment.approved",
+    "comment.rejected",
+    "comment.reported",
+    "report.resolved",
+    "endpoint.disabled",
+]
 
 
 def hooks(site: SiteFixture) -> str:
