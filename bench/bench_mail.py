@@ -2,6 +2,7 @@
 commit to its arrival at the server.
 
     .venv/bin/python bench/bench_mail.py [--mails 2000] [--connections 4] [--latency-mails 200]
+                                         [--decisions 100]
 
 Uses BENCH_DATABASE_URL (or TEST_DATABASE_URL, or postgresql://postgres@127.0.0.1:5432/postgres)
 to (re)create the database `moderation_bench_mail`. An aiosmtpd server runs as its own process
@@ -11,12 +12,17 @@ on a free loopback port and writes each arrival's Message-ID and time to a file.
    `queue_mail`, then one in-process sender is timed from its start until none is pending.
 2. Latency: with the sender idle and listening, `--latency-mails` mails are queued one per
    transaction, 20 ms apart; each arrival time minus its commit time, median and 95th centile.
+3. Decision → mail (issue 11): the real app (`create_app`, its own sender inside) on a loopback
+   port; `--decisions` comments are posted over HTTP to a site that sends statements of reasons
+   to every author, then rejected over HTTP one by one, 20 ms apart; each statement mail's
+   arrival minus the time the reject's 200 came back (the decision was committed before).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import socket
 import statistics
@@ -27,12 +33,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import asyncpg
 import structlog
+from aiohttp import web
 
+from moderation import service
+from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import create_pool
-from moderation.domain import Language, Site, SiteSettings
+from moderation.domain import Language, Role, Site, SiteSettings, StatementPolicy
 from moderation.logs import configure_logging
 from moderation.mail.compose import Quote
 from moderation.mail.outbox import queue_mail
@@ -130,6 +140,71 @@ async def queue(pool: asyncpg.Pool, settings: Settings, site: Site, n: int) -> s
     return queued.message_id
 
 
+async def decisions(
+    args: argparse.Namespace, settings: Settings, site: Site, log: Path
+) -> list[float]:
+    """Milliseconds from each rejection's answer to its statement mail's arrival."""
+    app_settings = dataclasses.replace(
+        settings, mail_workers=True, webhook_workers=False, port=free_port()
+    )
+    runner = web.AppRunner(create_app(app_settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", app_settings.port).start()
+    base = f"http://127.0.0.1:{app_settings.port}"
+    try:
+        async with create_pool(settings) as pool:
+            await service.admin.save_settings(
+                pool,
+                site,
+                dataclasses.replace(
+                    site.settings,
+                    statement_of_reasons=StatementPolicy.ALL,
+                    flood_seconds=0,
+                    hourly_limit=0,
+                ),
+            )
+            _, token = await service.admin.create_token(pool, site.slug, Role.MODERATOR)
+            async with aiohttp.ClientSession(base) as http:
+                ids = []
+                for n in range(args.decisions):
+                    async with http.post(
+                        f"/v1/sites/{site.slug}/comments",
+                        json={
+                            "thread": "t",
+                            "name": "سارة",
+                            "email": f"author{n}@example.com",
+                            "body": BODY,
+                        },
+                    ) as response:
+                        assert response.status == 202, await response.text()
+                        ids.append((await response.json())["id"])
+                decided: list[float] = []
+                for comment_id in ids:
+                    async with http.post(
+                        f"/v1/comments/{comment_id}/reject",
+                        json={"reason": "offensive", "explanation": "تهجّم على كاتب آخر"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    ) as response:
+                        assert response.status == 200, await response.text()
+                    decided.append(time.time())
+                    await asyncio.sleep(0.02)
+            statements = [
+                r["message_id"]
+                for r in await pool.fetch(
+                    "SELECT message_id FROM mail_outbox WHERE kind = 'statement' ORDER BY id"
+                )
+            ]
+        assert len(statements) == len(decided)
+        deadline = time.monotonic() + 30
+        while len(arrivals(log).keys() & set(statements)) < len(statements):
+            assert time.monotonic() < deadline, "statements did not all arrive within 30 s"
+            await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
+    arrived = arrivals(log)
+    return sorted((arrived[m] - t) * 1000 for m, t in zip(statements, decided, strict=True))
+
+
 async def measure(args: argparse.Namespace, port: int, log: Path) -> None:
     database_url, site = await prepare(server_url())
     settings = Settings(
@@ -174,6 +249,7 @@ async def measure(args: argparse.Namespace, port: int, log: Path) -> None:
         await task
     arrived = arrivals(log)
     delays = sorted((arrived[m] - t) * 1000 for m, t in committed.items())
+    decision_delays = await decisions(args, settings, site, log) if args.decisions else []
     print(
         f"queue_mail (compose + insert, one transaction each): {queue_rate:,.0f} mails/s\n"
         f"{sent:,}/{args.mails:,} sent by one sender ({args.connections} SMTP connections) in "
@@ -183,6 +259,13 @@ async def measure(args: argparse.Namespace, port: int, log: Path) -> None:
         f"{statistics.median(delays):.1f} ms, p95 {delays[int(len(delays) * 0.95) - 1]:.1f} ms, "
         f"max {delays[-1]:.1f} ms"
     )
+    if decision_delays:
+        d = decision_delays
+        print(
+            f"decision (reject over HTTP, 200 received) → statement of reasons at the SMTP "
+            f"server over {len(d)} decisions: median {statistics.median(d):.1f} ms, "
+            f"p95 {d[int(len(d) * 0.95) - 1]:.1f} ms, max {d[-1]:.1f} ms"
+        )
 
 
 def main() -> None:
@@ -190,6 +273,7 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=2_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--latency-mails", type=int, default=200)
+    parser.add_argument("--decisions", type=int, default=100)
     args = parser.parse_args()
     configure_logging(as_json=True)
     structlog.configure(logger_factory=structlog.WriteLoggerFactory(open(os.devnull, "w")))  # noqa: SIM115

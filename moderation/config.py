@@ -172,6 +172,12 @@ class Settings:
     # Must outlast a batch of sends on one connection (mail_batch x smtp_timeout at worst).
     mail_lease: float = 300.0
     mail_retry_schedule: tuple[float, ...] = DEFAULT_MAIL_RETRY_SCHEDULE
+    # The service's own address as readers reach it (links in mails); None: host and port.
+    public_base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def log_json(self) -> bool:
@@ -224,6 +230,9 @@ class Settings:
         mail_connections = _int(env, "MODERATION_MAIL_CONNECTIONS", 4)
         if mail_connections < 1:
             raise ConfigError("MODERATION_MAIL_CONNECTIONS must be at least 1")
+        public_base_url = env.get("MODERATION_PUBLIC_URL", "").strip() or None
+        if public_base_url is not None and not public_base_url.startswith(("http://", "https://")):
+            raise ConfigError("MODERATION_PUBLIC_URL must be an http:// or https:// address")
         statement_cache_size = _int(env, "MODERATION_DATABASE_STATEMENT_CACHE_SIZE", 100)
         if statement_cache_size < 0:
             raise ConfigError("MODERATION_DATABASE_STATEMENT_CACHE_SIZE must not be negative")
@@ -267,6 +276,7 @@ class Settings:
             mail_retry_schedule=_seconds_list(
                 env, "MODERATION_MAIL_RETRY_SCHEDULE", DEFAULT_MAIL_RETRY_SCHEDULE
             ),
+            public_base_url=public_base_url,
         )
 
 

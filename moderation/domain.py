@@ -13,6 +13,8 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Status(StrEnum):
+    # From an address not yet confirmed, on a site that requires it: outside queue and thread.
+    UNVERIFIED = "unverified"
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -86,6 +88,14 @@ class Policy(StrEnum):
     TRUST_APPROVED_AUTHORS = "trust-approved-authors"
 
 
+class StatementPolicy(StrEnum):
+    """Who gets a statement of reasons when their comment is rejected or taken down."""
+
+    VERIFIED = "verified"  # authors whose address is verified on the site
+    ALL = "all"
+    OFF = "off"
+
+
 class Language(StrEnum):
     """The language a site's mails (and pages for authors) are written in."""
 
@@ -116,6 +126,11 @@ class SiteSettings:
     # it then also leaves the public thread.
     report_threshold: int = 3
     report_action: ReportAction = ReportAction.QUEUE
+    # Authors (issue 11): unverified comments wait until their address is confirmed; who
+    # gets statements of reasons; the site's words on other remedies than its appeal.
+    require_verified_email: bool = False
+    statement_of_reasons: StatementPolicy = StatementPolicy.VERIFIED
+    redress_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +180,9 @@ class Comment:
     decided_by: int | None
     created_at: datetime
     flags: tuple[dict[str, str], ...] = ()
+    notify: bool = False
+    page_url: str | None = None
+    proven: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> Comment:
@@ -326,4 +344,67 @@ class ReportCase:
         values = dict(row)
         values["categories"] = tuple(ReportCategory(c) for c in values["categories"])
         values["action"] = None if values["action"] is None else Resolution(values["action"])
+        return cls(**values)
+
+
+# Authors (issue 11): confirmation links, statements of reasons and appeals ---------------
+
+
+class LinkState(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    OPEN = "open"
+
+
+class AppealStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"
+    REVERSED = "reversed"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    site_id: int
+    id: int
+    puid: str
+    comment_id: int
+    decision: str
+    reason: str | None
+    explanation: str | None
+    legal_ground: str | None
+    decided_by: int | None
+    automated_detection: bool
+    automated_decision: str
+    facts: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Statement:
+        return cls(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class Appeal:
+    site_id: int
+    id: int
+    statement_id: int
+    comment_id: int
+    body: str
+    status: AppealStatus
+    outcome: AppealOutcome | None
+    explanation: str | None
+    decided_by: int | None
+    decided_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Appeal:
+        values = {k: row[k] for k in cls.__slots__}
+        values["status"] = AppealStatus(values["status"])
+        values["outcome"] = None if values["outcome"] is None else AppealOutcome(values["outcome"])
         return cls(**values)

@@ -63,6 +63,10 @@ class Conflict(Problem):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class Gone(Problem):
+    status, title, slug = 410, "Gone", "gone"
+
+
 class AlreadyDecided(Conflict):
     slug = "already-decided"
 

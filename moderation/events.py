@@ -20,6 +20,9 @@ class Event(StrEnum):
     REPORT_RESOLVED = "report.resolved"
     # An endpoint was disabled (its receiver answered 410 Gone): sent to the site's others.
     ENDPOINT_DISABLED = "endpoint.disabled"
+    # An author appealed a decision; a moderator decided the appeal (issue 11).
+    APPEAL_CREATED = "appeal.created"
+    APPEAL_DECIDED = "appeal.decided"
 
 
 ALL_EVENTS = tuple(e.value for e in Event)

@@ -15,7 +15,15 @@ import email_validator
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 
-from .domain import Language, Policy, Reason, ReportAction, ReportCategory, Resolution
+from .domain import (
+    Language,
+    Policy,
+    Reason,
+    ReportAction,
+    ReportCategory,
+    Resolution,
+    StatementPolicy,
+)
 from .errors import BadRequest, FieldError, Invalid, PayloadTooLarge, UnsupportedMediaType
 from .text.fold import match_key
 from .text.hygiene import InvalidText, clean_body, clean_line, clean_name
@@ -216,6 +224,11 @@ class Submission:
     parent_id: int | None
     # The hidden `url` field of the form: people never see it, bots fill anything called url.
     honeypot: bool = False
+    # Issue 11: mail me when it is approved or answered; the article page it was posted on
+    # (checked against the site's origins by the use case); the browser's author token.
+    notify: bool = False
+    page_url: str | None = None
+    author_token: str | None = None
     # A plain HTML form's article page to go back to (JSON requests get the usual 202).
     return_to: str | None = None
 
@@ -228,17 +241,54 @@ def parse_submission(data: Mapping[str, Any]) -> Submission:
     body = fields.take("body", parse_body)
     website = fields.take("website", parse_website, required=False)
     parent_id = fields.take("parent_id", parse_comment_id, required=False)
+    notify = fields.take("notify", parse_flag, required=False)
+    page_url = fields.take("page_url", parse_website, required=False)
+    author_token = fields.take("author_token", parse_author_token, required=False)
     fields.check()
     assert thread is not None and name is not None and email is not None and body is not None
     trap = data.get(HONEYPOT_FIELD)
     honeypot = bool(trap.strip()) if isinstance(trap, str) else trap is not None
-    return Submission(thread, name, email, body, website, parent_id, honeypot)
+    return Submission(
+        thread,
+        name,
+        email,
+        body,
+        website,
+        parent_id,
+        honeypot,
+        notify=bool(notify),
+        page_url=page_url,
+        author_token=author_token or None,
+    )
+
+
+def parse_flag(value: Any) -> bool:
+    """JSON true/false, or a form checkbox ("on", "true", "1"; "false", "0", "off")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("on", "true", "1", "yes"):
+        return True
+    if isinstance(value, str) and value.lower() in ("off", "false", "0", "no", ""):
+        return False
+    raise FieldError("", "must be true or false")
+
+
+def parse_author_token(value: Any) -> str:
+    """Only its shape: whether it proves anything is the use case's to find out."""
+    text = _string(value)
+    if len(text) > 100 or not text.isascii():
+        raise FieldError("", "is not an author token this service issued")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     reason: Reason | None
     note: str | None
+    # For the author (statement of reasons), unlike the internal note; a legal ground makes the
+    # decision one on illegal content.
+    explanation: str | None = None
+    legal_ground: str | None = None
 
 
 def parse_approval(data: Mapping[str, Any]) -> Decision:
@@ -252,8 +302,27 @@ def parse_rejection(data: Mapping[str, Any]) -> Decision:
     fields = Fields(data)
     reason = fields.take("reason", parse_reason)
     note = fields.take("note", parse_note, required=False)
+    explanation = fields.take("explanation", parse_explanation, required=False)
+    legal_ground = fields.take("legal_ground", parse_legal_ground, required=False)
     fields.check()
-    return Decision(reason=reason, note=note or None)
+    return Decision(
+        reason=reason,
+        note=note or None,
+        explanation=explanation or None,
+        legal_ground=legal_ground or None,
+    )
+
+
+EXPLANATION_MAX = 2000
+LEGAL_GROUND_MAX = 500
+
+
+def parse_explanation(value: Any) -> str:
+    return _bounded(clean_body(_string(value)), 0, EXPLANATION_MAX)
+
+
+def parse_legal_ground(value: Any) -> str:
+    return _bounded(clean_body(_string(value)), 0, LEGAL_GROUND_MAX)
 
 
 def whole_in(low: int, high: int) -> Callable[[Any], int]:
@@ -356,6 +425,19 @@ def _web_address(value: Any) -> str:
     return value
 
 
+MAX_REDRESS_LENGTH = 2000
+
+
+def _redress(value: Any) -> str:
+    try:
+        text = clean_body(value) if isinstance(value, str) else ""
+    except InvalidText:
+        text = ""
+    if not text.strip() or len(text) > MAX_REDRESS_LENGTH:
+        raise FieldError("", f"must be text of 1 to {MAX_REDRESS_LENGTH:,} characters")
+    return text
+
+
 SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "policy": one_of(Policy),
     "max_links": whole_in(0, 100),
@@ -370,6 +452,9 @@ SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "terms_url": _optional(_web_address),
     "report_threshold": whole_in(1, 1000),
     "report_action": one_of(ReportAction),
+    "require_verified_email": boolean,
+    "statement_of_reasons": one_of(StatementPolicy),
+    "redress_text": _optional(_redress),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, overload
 from aiohttp import web
 
 from . import jsontext
-from .domain import AuditEntry, Comment, Report, ReportCase, SiteSettings, Status
+from .domain import Appeal, AuditEntry, Comment, Report, ReportCase, SiteSettings, Statement, Status
 
 
 @overload
@@ -63,6 +63,9 @@ def settings_view(settings: SiteSettings) -> dict[str, Any]:
         "terms_url": settings.terms_url,
         "report_threshold": settings.report_threshold,
         "report_action": settings.report_action.value,
+        "require_verified_email": settings.require_verified_email,
+        "statement_of_reasons": settings.statement_of_reasons.value,
+        "redress_text": settings.redress_text,
     }
 
 
@@ -81,6 +84,8 @@ def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
         "decided_by": decided_by(comment),
         "reason": comment.reason,
         "flags": list(comment.flags),
+        # Posted with the author token of a confirmed address (issue 11).
+        "proven": comment.proven,
     }
 
 
@@ -180,4 +185,41 @@ def report_case_view(
         "resolved_at": iso(case.resolved_at),
         "resolved_by": None if case.resolved_by is None else f"token:{case.resolved_by}",
         "items": [report_view(r) for r in reports],
+    }
+
+
+def own_comment_view(comment: Comment, site_slug: str) -> dict[str, object]:
+    """What the author sees of their own comment: the public view, its status and reason,
+    their own text as written, never the moderators' internals."""
+    return {
+        **public_view(comment, site_slug),
+        "body_text": comment.body_text,
+        "reason": comment.reason,
+        "decided_at": iso(comment.decided_at),
+        "page_url": comment.page_url,
+    }
+
+
+def appeal_view(appeal: Appeal, statement: Statement) -> dict[str, Any]:
+    return {
+        "id": str(appeal.id),
+        "status": appeal.status.value,
+        "text": appeal.body,
+        "outcome": None if appeal.outcome is None else appeal.outcome.value,
+        "explanation": appeal.explanation,
+        "decided_by": None if appeal.decided_by is None else f"token:{appeal.decided_by}",
+        "decided_at": iso(appeal.decided_at),
+        "created_at": iso(appeal.created_at),
+        "decision": {
+            "puid": statement.puid,
+            "kind": statement.decision,
+            "reason": statement.reason,
+            "explanation": statement.explanation,
+            "legal_ground": statement.legal_ground,
+            "decided_by": "system"
+            if statement.decided_by is None
+            else f"token:{statement.decided_by}",
+            "automated": statement.automated_detection,
+            "at": iso(statement.created_at),
+        },
     }

@@ -72,3 +72,7 @@ CREATE INDEX reports_created ON reports (site_id, created_at);
 -- The transparency report counts decisions taken on the site's own initiative by period.
 CREATE INDEX moderation_audit_rejections ON moderation_audit (site_id, at)
     WHERE action = 'reject';
+
+-- The statements export and the counts of statements and appeals, by period (0010's tables).
+CREATE INDEX statements_created ON statements (site_id, created_at, id);
+CREATE INDEX appeals_created ON appeals (site_id, created_at);

@@ -40,6 +40,11 @@ APP_TABLES = ", ".join(
         "mail_outbox",
         "mail_attempts",
         "mail_suppressions",
+        "authors",
+        "author_confirmations",
+        "author_tokens",
+        "statements",
+        "appeals",
     ]
 )
 

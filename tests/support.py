@@ -1,14 +1,17 @@
 """Time in tests: anything asynchronous is awaited with `eventually`, never with an open poll, so
 a regression fails its test instead of hanging the run; where code takes a `clock`, a Clock
-stands still until the test moves it."""
+stands still until the test moves it. Also the few small builders several test modules share."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from moderation.domain import SiteSettings
 
 T = TypeVar("T")
 
@@ -45,3 +48,8 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def whole_settings(settings: SiteSettings) -> dict[str, object]:
+    """Every setting by name, as the CLI saves a whole policy at once."""
+    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(SiteSettings)}

@@ -9,6 +9,7 @@ from moderation.domain import SiteSettings
 from moderation.store import sites
 from tests.conftest import make_settings
 from tests.support import Clock
+from tests.support import whole_settings as whole
 
 
 async def test_a_changed_site_is_seen_once_its_cached_copy_is_old(
@@ -22,7 +23,7 @@ async def test_a_changed_site_is_seen_once_its_cached_copy_is_old(
         assert (await directory.get("daily")).settings == SiteSettings()
         changed = SiteSettings(suspect_terms=("كذب",))
         async with pool.acquire() as conn:
-            await sites.save_settings(conn, site.id, changed)
+            await sites.update_settings(conn, site.id, whole(changed))
         clock.now += 1.9
         cached = await directory.get("daily")
         assert cached.settings == SiteSettings()

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import claims, console, mail, moderator, ops, public, reports, settings, webhooks
+from . import (
+    appeals,
+    authors,
+    claims,
+    console,
+    mail,
+    moderator,
+    ops,
+    public,
+    reports,
+    settings,
+    webhooks,
+)
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
@@ -15,5 +27,7 @@ routes: list[web.AbstractRouteDef] = [
     *settings.routes,
     *webhooks.routes,
     *mail.routes,
+    *authors.routes,
+    *appeals.routes,
     *ops.routes,
 ]

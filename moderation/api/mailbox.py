@@ -13,9 +13,8 @@ from aiohttp import web
 
 from ..db import POOL
 from ..domain import Mail
-from ..errors import NotFound
 from ..mail.transport import with_recipient
-from ..store import mail
+from ..service import mailbox as mailbox_reads
 from .console import PAGE_HEADERS
 
 routes = web.RouteTableDef()
@@ -76,17 +75,12 @@ def _parts(raw: bytes) -> tuple[EmailMessage, str, str]:
 
 async def _mail(request: web.Request) -> Mail:
     site_id, mail_id = int(request.match_info["site_id"]), int(request.match_info["mail_id"])
-    async with request.app[POOL].acquire() as conn:
-        found = await mail.mail_by_id(conn, site_id, mail_id)
-    if found is None:
-        raise NotFound("no such mail")
-    return found
+    return await mailbox_reads.one(request.app[POOL], site_id, mail_id)
 
 
 @routes.get("/dev/mail")
 async def mailbox(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        mails = await mail.recent_mails(conn, LIST_LIMIT)
+    mails = await mailbox_reads.recent(request.app[POOL], LIST_LIMIT)
     rows = "\n".join(
         f"<tr><td>{m.created_at:%Y-%m-%d %H:%M:%S}</td><td>{html.escape(m.site_slug)}</td>"
         f"<td>{html.escape(m.kind)}</td><td>{html.escape(m.recipient)}</td>"

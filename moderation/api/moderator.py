@@ -6,7 +6,10 @@ from aiohttp import web
 
 from .. import service
 from ..auth import require, require_site
+from ..authors.mails import Outbound
+from ..config import SETTINGS
 from ..db import POOL
+from ..directory import SITES
 from ..domain import Status
 from ..errors import FieldError, Invalid
 from ..logs import REQUEST_ID
@@ -26,15 +29,20 @@ def _expected_status(payload: dict[str, object]) -> Status:
     if raw is None:
         return Status.PENDING
     try:
-        return one_of(Status)(raw)
+        expected = one_of(Status)(raw)
     except FieldError as exc:
         raise Invalid.one("expected_status", exc.message) from None
+    if expected == Status.UNVERIFIED:  # waits for its author's confirmation, not a moderator
+        raise Invalid.one("expected_status", "must be one of pending, approved, rejected, spam")
+    return expected
 
 
 @routes.get("/v1/sites/{site}/queue")
 async def queue(request: web.Request) -> web.Response:
     actor = await require_site(request)
     status = enum_query(request, "status", Status, Status.PENDING)
+    if status == Status.UNVERIFIED:  # waiting for the author, not for a moderator
+        raise Invalid.one("status", "must be one of pending, approved, rejected, spam")
     thread = thread_query(request, required=False)
     flagged_first = flag_query(request, "flagged")
     cursor, limit = page_query(request)
@@ -90,6 +98,7 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
         threads=request.app[THREADS],
         request_id=request[REQUEST_ID],
         expected=_expected_status(payload),
+        outbound=Outbound(request.app[SETTINGS], await request.app[SITES].get(actor.site_slug)),
     )
     request.app[METRICS].comment_decided(actor.site_slug, to, DecidedBy.TOKEN)
     return json_response(moderator_view(comment, actor.site_slug))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from importlib import resources
 
@@ -11,15 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..config import SETTINGS
 from ..db import POOL
-from ..errors import DATABASE_UNAVAILABLE, Forbidden, ServiceUnavailable, Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..identity import client_address
 from ..metrics import METRICS
-from ..store import comments, mail, webhooks
+from ..service import ops
 
 routes = web.RouteTableDef()
-READY_TIMEOUT = 2.0
-# Pending comments are counted up to here: an index scan with a bound, never the whole table.
-PENDING_CAP = 10_000
 
 
 @routes.get("/healthz")
@@ -29,11 +25,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    try:
-        async with asyncio.timeout(READY_TIMEOUT), request.app[POOL].acquire() as conn:
-            await conn.fetchval("SELECT 1")
-    except DATABASE_UNAVAILABLE:
-        raise ServiceUnavailable("the database is unreachable") from None
+    await ops.check_ready(request.app[POOL])
     return web.json_response({"status": "ready"})
 
 
@@ -43,13 +35,11 @@ async def metrics(request: web.Request) -> web.Response:
     per-site GROUP BY, only index lookups with a bound."""
     check_scraper(request)
     registry = request.app[METRICS]
-    try:
-        async with asyncio.timeout(READY_TIMEOUT), request.app[POOL].acquire() as conn:
-            registry.pending.set(await comments.pending_count(conn, PENDING_CAP))
-            registry.webhook_oldest_due.set(await webhooks.oldest_due_age(conn))
-            registry.mail_queued.set(await mail.queued_count(conn, PENDING_CAP))
-    except DATABASE_UNAVAILABLE:
-        pass  # the rest of the metrics are still worth scraping
+    measured = await ops.gauges(request.app[POOL])
+    if measured is not None:  # else the rest of the metrics are still worth scraping
+        registry.pending.set(measured.pending_comments)
+        registry.webhook_oldest_due.set(measured.webhook_oldest_due)
+        registry.mail_queued.set(measured.mails_queued)
     return web.Response(
         body=generate_latest(registry.registry),
         headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},

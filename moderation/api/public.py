@@ -9,6 +9,7 @@ from aiohttp import web
 from yarl import URL
 
 from .. import service
+from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
@@ -48,6 +49,7 @@ async def post_comment(request: web.Request) -> web.Response:
         secret_key=request.app[SETTINGS].secret_key,
         client_ip=client_of(request),
         request_id=request[REQUEST_ID],
+        outbound=Outbound(request.app[SETTINGS], site),
     )
     comment = submitted.comment
     request.app[METRICS].comment_received(site.slug, comment)

@@ -114,3 +114,17 @@ async def transparency(request: web.Request) -> web.Response:
         {"site": actor.site_slug, "from": start.isoformat(), "to": end.isoformat(), **report},
         headers={"Cache-Control": "no-store"},
     )
+
+
+@routes.get("/v1/sites/{site}/statements")
+async def statements(request: web.Request) -> web.Response:
+    actor = await require_site(request, Role.ADMIN)
+    start, end = period_query(request)
+    cursor, limit = page_query(request)
+    page = await service.transparency.statements_page(
+        request.app[POOL], actor, Period(start, end), cursor, limit
+    )
+    return json_response(
+        {"items": page.items, "next_cursor": page.next_cursor},
+        headers={"Cache-Control": "no-store"},
+    )

@@ -51,6 +51,14 @@ class Sender:
 Context = Mapping[str, str | Quote]
 
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The footer's links to the author's own things: unsubscribe, their comments."""
+
+    unsubscribe: str | None = None
+    author: str | None = None
+
+
 def compose(
     kind: str,
     language: Language,
@@ -58,6 +66,7 @@ def compose(
     *,
     sender: Sender,
     unsubscribe_url: str | None = None,
+    author_url: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
     """The message without its `To:` (added when it is sent, from the outbox's one address
@@ -92,30 +101,24 @@ def compose(
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     footer = {k: Template(v).substitute(values) for k, v in FOOTER[language].items()}
+    # A paragraph that is nothing but an empty value (an optional sentence) is left out.
+    paragraphs = tuple(p for p in texts.paragraphs if Template(p).substitute(values).strip())
+    links = Links(unsubscribe_url, author_url)
     message.set_content(
-        _text(
-            texts.paragraphs,
-            texts.action,
-            values,
-            quote,
-            action_url,
-            footer,
-            sender,
-            unsubscribe_url,
-        )
+        _text(paragraphs, texts.action, values, quote, action_url, footer, sender, links)
     )
     message.add_alternative(
         _html(
             language,
             subject,
-            texts.paragraphs,
+            paragraphs,
             texts.action,
             values,
             quote,
             action_url,
             footer,
             sender,
-            unsubscribe_url,
+            links,
         ),
         subtype="html",
     )
@@ -132,7 +135,7 @@ def _text(
     action_url: str | None,
     footer: Mapping[str, str],
     sender: Sender,
-    unsubscribe_url: str | None,
+    links: Links,
 ) -> str:
     parts = [Template(p).substitute(values) for p in paragraphs]
     if isinstance(quote, Quote):
@@ -145,8 +148,10 @@ def _text(
         tail.append(f"{sender.site_name}: {sender.public_url}")
     if sender.terms_url:
         tail.append(f"{footer['terms']}: {sender.terms_url}")
-    if unsubscribe_url:
-        tail.append(f"{footer['unsubscribe']}: {unsubscribe_url}")
+    if links.author:
+        tail.append(f"{footer['your_comments']}: {links.author}")
+    if links.unsubscribe:
+        tail.append(f"{footer['unsubscribe']}: {links.unsubscribe}")
     parts.append("\n".join(tail))
     return "\n\n".join(parts) + "\n"
 
@@ -172,7 +177,7 @@ def _html(
     action_url: str | None,
     footer: Mapping[str, str],
     sender: Sender,
-    unsubscribe_url: str | None,
+    links: Links,
 ) -> str:
     direction = language.direction
     start = "right" if direction == "rtl" else "left"
@@ -192,16 +197,18 @@ def _html(
         body.append(
             f'<p style="margin:24px 0">{_link(action_url, _fill(action, values), button)}</p>'
         )
-    links = []
+    shown = []
     if sender.public_url:
-        links.append(_link(sender.public_url, f"<bdi>{html.escape(sender.site_name)}</bdi>"))
+        shown.append(_link(sender.public_url, f"<bdi>{html.escape(sender.site_name)}</bdi>"))
     if sender.terms_url:
-        links.append(_link(sender.terms_url, html.escape(footer["terms"])))
-    if unsubscribe_url:
-        links.append(_link(unsubscribe_url, html.escape(footer["unsubscribe"])))
+        shown.append(_link(sender.terms_url, html.escape(footer["terms"])))
+    if links.author:
+        shown.append(_link(links.author, html.escape(footer["your_comments"])))
+    if links.unsubscribe:
+        shown.append(_link(links.unsubscribe, html.escape(footer["unsubscribe"])))
     footer_html = f'<p style="margin:0 0 8px">{_fill(FOOTER[language]["automatic"], values)}</p>'
-    if links:
-        footer_html += f'<p style="margin:0">{" · ".join(links)}</p>'
+    if shown:
+        footer_html += f'<p style="margin:0">{" · ".join(shown)}</p>'
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{language.value}" dir="{direction}">\n'

@@ -35,6 +35,7 @@ async def queue_mail(
     context: Context,
     *,
     unsubscribe_url: str | None = None,
+    author_url: str | None = None,
 ) -> Queued:
     """Compose `kind` in the site's language and queue it for `recipient` (a normalized
     address); expects a transaction. Sent later by a sender; never delays the caller."""
@@ -44,6 +45,7 @@ async def queue_mail(
         context,
         sender=sender_of(settings, site),
         unsubscribe_url=unsubscribe_url,
+        author_url=author_url,
     )
     # Checked here, where the caller can still refuse, not first at sending.
     check_recipient(recipient)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -17,25 +18,26 @@ class Refusals:
 
     MAX_KEYS = 100_000
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._until: dict[tuple[int, str], float] = {}
+        self.clock = clock
 
     def check(self, site_id: int, key: str) -> None:
         until = self._until.get((site_id, key))
         if until is None:
             return
-        wait = until - time.monotonic()
+        wait = until - self.clock()
         if wait > 0:
             raise TooManyRequests(wait)
         del self._until[(site_id, key)]
 
     def remember(self, site_id: int, key: str, wait: float) -> None:
         if len(self._until) >= self.MAX_KEYS:
-            now = time.monotonic()
+            now = self.clock()
             self._until = {k: t for k, t in self._until.items() if t > now}
             if len(self._until) >= self.MAX_KEYS:
                 self._until.clear()
-        self._until[(site_id, key)] = time.monotonic() + wait
+        self._until[(site_id, key)] = self.clock() + wait
 
     def forget_site(self, site_id: int) -> None:
         """Limits of the site changed: what was refused under the old ones may pass now."""

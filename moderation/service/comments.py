@@ -11,6 +11,9 @@ import asyncpg
 import structlog
 
 from .. import events
+from ..authors import mails as author_mails
+from ..authors.mails import Outbound
+from ..authors.proof import author_limit_key, check_page_url, is_proven
 from ..domain import (
     Actor,
     AuditEntry,
@@ -65,6 +68,7 @@ async def submit_comment(
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
+    outbound: Outbound | None = None,
 ) -> Submitted:
     """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
     pending with flags. The client's network limits come first, before `read` parses and
@@ -73,7 +77,7 @@ async def submit_comment(
     await _check_network_limits(pool, refusals, site, client_ip)
     submission = await read()
     comment = await _store_comment(
-        pool, site, submission, rules, refusals, secret_key, client_ip, request_id
+        pool, site, submission, rules, refusals, secret_key, client_ip, request_id, outbound
     )
     if comment.status == Status.APPROVED:
         threads.invalidate(site.id, comment.thread)  # this instance shows it at once
@@ -115,9 +119,13 @@ async def _store_comment(
     secret_key: bytes,
     client_ip: IPAddress | None,
     request_id: str | None,
+    outbound: Outbound | None,
 ) -> Comment:
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
-    author = f"author:{email_hash.hex()}"
+    # The article page (mails link to it): the widget sends it; a plain form returns to it.
+    page_url = submission.page_url or submission.return_to
+    check_page_url(site, page_url)
+    author = author_limit_key(secret_key, site.id, email_hash, submission, client_ip)
     # A refused author knocking again is answered before the rules and the sanitizer run.
     refusals.check(site.id, author)
     status, reason, flags = Status.PENDING, None, []
@@ -141,6 +149,7 @@ async def _store_comment(
         limited = await _take_limits(conn, refusals, site, author)
         if not limited:
             await comments.lock_author(conn, site.id, email_hash)
+        proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
         admission = await comments.admission(
             conn,
             site.id,
@@ -148,8 +157,10 @@ async def _store_comment(
             submission.thread,
             duplicate_key,
             parent_id=submission.parent_id,
+            # Only a post that proves its address earns the address's history.
             ask_trust=status == Status.PENDING
             and not flags
+            and proven
             and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS,
         )
         if not admission.parent_ok:
@@ -158,6 +169,8 @@ async def _store_comment(
             raise DuplicateComment("duplicate comment: you already posted this here")
         if admission.trusted:
             status, reason = Status.APPROVED, SystemReason.TRUSTED_AUTHOR.value
+        elif status == Status.PENDING and not proven and site.settings.require_verified_email:
+            status = Status.UNVERIFIED
         comment = await comments.insert(
             conn,
             comments.NewComment(
@@ -179,19 +192,25 @@ async def _store_comment(
                 request_id=request_id,
                 flags=flags,
                 duplicate_key=duplicate_key,
+                notify=submission.notify,
+                page_url=page_url,
+                proven=proven,
             ),
         )
         if status == Status.SPAM:
             return comment  # bots learn nothing, and sites hear nothing of it
-        await webhooks.enqueue(
-            conn,
-            site.id,
-            events.Event.CREATED,
-            events.payload(events.Event.CREATED, comment, site.slug),
-        )
+        if status != Status.UNVERIFIED:  # announced when the address is confirmed
+            await webhooks.enqueue(
+                conn,
+                site.id,
+                events.Event.CREATED,
+                events.payload(events.Event.CREATED, comment, site.slug),
+            )
         if status in events.DECISION_EVENTS:
             system = Actor(site_id=site.id, site_slug=site.slug, role=Role.ADMIN, token_id=None)
             await _record_decision(conn, system, comment, Status.PENDING, None, request_id)
+        if outbound is not None:
+            await author_mails.after_submit(conn, outbound, comment)
     return comment
 
 
@@ -205,6 +224,7 @@ async def decide(
     threads: ThreadCache,
     request_id: str | None,
     expected: Status = Status.PENDING,
+    outbound: Outbound | None = None,
 ) -> Comment:
     """Decide a comment that is still in `expected` (pending unless the moderator names the
     status they saw: take down, restore, undo). Releases any claim on it. Raises NotFound, or
@@ -224,7 +244,19 @@ async def decide(
             current = await comments.status_of(conn, actor.site_id, comment_id)
             raise NotFound("no such comment") if current is None else AlreadyDecided(current)
         await claims.release(conn, actor.site_id, comment_id)
-        await _record_decision(conn, actor, comment, expected, decision.note, request_id)
+        await _record_decision(
+            conn, actor, comment, expected, decision.note, request_id, decision.explanation
+        )
+        if outbound is not None:
+            await author_mails.after_decision(
+                conn,
+                outbound,
+                comment,
+                expected.value,
+                actor.token_id,
+                decision.explanation,
+                decision.legal_ground,
+            )
     if Status.APPROVED in (expected, to):
         threads.invalidate(comment.site_id, comment.thread)  # this instance shows it at once
     log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
@@ -304,6 +336,7 @@ async def _record_decision(
     from_status: Status,
     note: str | None,
     request_id: str | None,
+    explanation: str | None = None,
 ) -> None:
     """The audit row, the webhook event and the thread-change notice of a decision, in the
     decision's own transaction."""
@@ -317,6 +350,7 @@ async def _record_decision(
         reason=comment.reason,
         note=note,
         request_id=request_id,
+        explanation=explanation,
     )
     event = events.DECISION_EVENTS[comment.status]
     await webhooks.enqueue(

@@ -4,6 +4,7 @@ resolve a comment's reports, and the moderators' list of reported comments."""
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ import asyncpg
 import structlog
 
 from .. import events
+from ..authors import mails as author_mails
+from ..authors.mails import Outbound
 from ..config import Settings
 from ..domain import (
     Actor,
@@ -35,6 +38,7 @@ from ..ratelimit.refusals import Refusals
 from ..schemas import ReportInput, ReportResolution
 from ..store import Connection, audit, comments, ratelimits, reports, webhooks
 from ..threadcache import ThreadCache
+from ..transparency.mapping import DecisionKind
 from ..views import iso
 
 log = structlog.get_logger("moderation.reports")
@@ -255,6 +259,7 @@ async def resolve(
                 raise ReportsResolved("the reports of this comment were already resolved")
             raise NotFound("no reports of this comment")
         case, was_hidden = closed
+        filed = await reports.reports_of(conn, actor.site_id, [case.id])
         comment = await comments.get(conn, actor.site_id, comment_id)
         assert comment is not None
         thread_changed = False
@@ -292,6 +297,17 @@ async def resolve(
                     events.Event.REJECTED,
                     events.payload(events.Event.REJECTED, comment, actor.site_slug),
                 )
+                # The author's statement of reasons says it followed a notice (SOURCE_ARTICLE_16).
+                await author_mails.issue_statement(
+                    conn,
+                    Outbound(settings, site),
+                    comment,
+                    DecisionKind.TAKEN_DOWN,
+                    actor.token_id,
+                    resolution.explanation,
+                    None,
+                    report_category=_main_category(filed),
+                )
             await audit.record(
                 conn,
                 actor,
@@ -311,7 +327,7 @@ async def resolve(
             events.Event.REPORT_RESOLVED,
             events.envelope(events.Event.REPORT_RESOLVED, _resolved_data(site, comment, case)),
         )
-        await _tell_notifiers(conn, settings, site, case)
+        await _tell_notifiers(conn, settings, site, case, filed)
     if thread_changed:
         threads.invalidate(actor.site_id, comment.thread)
     log.info("reports_resolved", comment_id=comment_id, action=resolution.action.value)
@@ -332,13 +348,20 @@ def _resolved_data(site: Site, comment: Comment, case: ReportCase) -> dict[str, 
     }
 
 
+def _main_category(filed: list[Report]) -> ReportCategory:
+    """The notice's category for the statement: the one most reports gave (ties: the first
+    given). `filed` is in the order the reports came."""
+    counts = Counter(r.category for r in filed)  # a Counter keeps first-seen order on ties
+    return counts.most_common(1)[0][0]
+
+
 async def _tell_notifiers(
-    conn: Connection, settings: Settings, site: Site, case: ReportCase
+    conn: Connection, settings: Settings, site: Site, case: ReportCase, filed: list[Report]
 ) -> None:
     words = REPORT_WORDS[site.settings.language]
     assert case.action is not None
     outcome = Template(words[case.action.value]).safe_substitute(reason=case.reason or "")
-    for_reports = {r.reporter_email: r for r in await reports.reports_of(conn, site.id, [case.id])}
+    for_reports = {r.reporter_email: r for r in filed}
     for email, name in await reports.notifiers(conn, site.id, case.id):
         report = for_reports.get(email)
         await queue_mail(

@@ -25,6 +25,10 @@
       undone: "Undone.", failed: "The action failed; the list was refreshed.",
       didApprove: "approved", didReject: "rejected", gone: "decided elsewhere",
       flag: { suspect_term: "suspect term", too_many_links: "links", banned_term: "banned term" },
+      appeals: "Appeals", explanation: "Explanation for the author (optional)",
+      uphold: "Uphold", reverse: "Reverse", appealBy: "The author appeals:",
+      decisionWas: (reason, by) => `Decision: ${reason} (${by})`, verified: "verified address",
+      sameModerator: "Another moderator must decide this appeal.",
     },
     ar: {
       title: "الإشراف", signIn: "دخول", signOut: "خروج", tokenLabel: "رمز المشرف",
@@ -46,6 +50,10 @@
       undone: "تم التراجع.", failed: "تعذّر الإجراء؛ حُدّثت القائمة.",
       didApprove: "نُشر", didReject: "رُفض", gone: "قُرّر في مكان آخر",
       flag: { suspect_term: "كلمة مشبوهة", too_many_links: "روابط", banned_term: "كلمة محظورة" },
+      appeals: "الاعتراضات", explanation: "توضيح للكاتب (اختياري)",
+      uphold: "تأييد القرار", reverse: "إلغاء القرار", appealBy: "يعترض الكاتب:",
+      decisionWas: (reason, by) => `القرار: ${reason} (${by})`, verified: "عنوان مؤكَّد",
+      sameModerator: "يجب أن يبتّ مشرف آخر في هذا الاعتراض.",
     },
   };
   const POLL_MS = 5000;
@@ -125,7 +133,12 @@
     const site = encodeURIComponent(state.session.site);
     const thread = $("thread-filter").value.trim();
     let items;
-    if (state.status === "pending") {
+    if (state.status === "appeals") {
+      const { ok, data } = await api("GET", `/v1/sites/${site}/appeals?status=open&limit=${BATCH}`);
+      if (!ok) return;
+      // Each appeal shown as its comment, with the appeal attached.
+      items = data.items.map((appeal) => ({ ...appeal.comment, appeal }));
+    } else if (state.status === "pending") {
       const body = { limit: BATCH, flagged_first: $("flagged-first").checked };
       if (thread) body.thread = thread;
       const { ok, data } = await api("POST", `/v1/sites/${site}/queue/claim`, body);
@@ -150,7 +163,9 @@
     const next = new Map();
     for (const comment of items) {
       const existing = state.items.get(comment.id);
-      const li = existing && existing.comment.status === comment.status ? existing : renderSafely(comment);
+      const same = existing && existing.comment.status === comment.status
+        && Boolean(existing.comment.appeal) === Boolean(comment.appeal);
+      const li = same ? existing : renderSafely(comment);
       next.set(comment.id, li);
     }
     for (const [id, li] of state.items) if (!next.has(id)) li.remove();
@@ -246,7 +261,9 @@
     const { approved, rejected } = comment.author || { approved: 0, rejected: 0 };
     history.title = TEXT[state.lang].history(approved, rejected);
     history.append(el("span", "ok", `✓${approved}`), " ", el("span", "bad", `✗${rejected}`));
-    meta.append(box, name, email, thread, time, history);
+    meta.append(box, name, email, thread, time);
+    if (comment.author) meta.append(history); // queue items carry the author's record
+    if (comment.proven) meta.append(el("span", "verified", `✓ ${t("verified")}`));
     li.append(meta);
     if (comment.flags.length) {
       const flags = el("div", "flags");
@@ -268,7 +285,23 @@
       b.addEventListener("click", () => { state.current = comment.id; action(); });
       actions.append(b);
     };
-    if (comment.status === "approved") {
+    if (comment.appeal) {
+      const { appeal } = comment;
+      const decision = appeal.decision;
+      const reason = TEXT[state.lang][`r_${decision.reason}`] || decision.reason || "";
+      li.append(el("p", "decision", TEXT[state.lang].decisionWas(reason, decision.decided_by)));
+      if (decision.explanation) {
+        const explained = el("p", "decision", decision.explanation);
+        explained.dir = "auto";
+        li.append(explained);
+      }
+      li.append(el("p", "appeal-by", t("appealBy")));
+      const text = el("blockquote", "appeal", appeal.text);
+      text.dir = "auto";
+      li.append(text);
+      button("uphold", "reject", () => decideAppeal(appeal.id, "upheld"));
+      button("reverse", "approve", () => decideAppeal(appeal.id, "reversed"));
+    } else if (comment.status === "approved") {
       button("takeDown", "reject", () => askReject([comment.id]));
     } else {
       button(comment.status === "pending" ? "approve" : "restore", "approve", () => decide([comment.id], "approve"));
@@ -316,14 +349,25 @@
   }
 
   // ---- decisions -------------------------------------------------------------------------
+  async function decideAppeal(id, outcome) {
+    const { ok, status } = await api("POST", `/v1/appeals/${id}/decide`, { outcome });
+    announce(ok ? TEXT[state.lang].done(1, t(outcome === "reversed" ? "didApprove" : "didReject"))
+      : status === 403 ? t("sameModerator") : t("failed"));
+    await refresh();
+  }
+
   function askReject(ids) {
     const dialog = $("reject-dialog");
     $("note").value = "";
+    $("explanation").value = "";
     dialog.returnValue = "";
     dialog.onclose = () => {
       if (dialog.returnValue !== "ok") return;
       const note = $("note").value.trim();
-      decide(ids, "reject", { reason: $("reason").value, ...(note ? { note } : {}) });
+      const explanation = $("explanation").value.trim();
+      decide(ids, "reject", {
+        reason: $("reason").value, ...(note ? { note } : {}), ...(explanation ? { explanation } : {}),
+      });
     };
     dialog.showModal();
     $("reason").focus();
@@ -396,6 +440,7 @@
     const li = state.items.get(state.current);
     if (!li) return;
     const { id, status } = li.comment;
+    if (li.comment.appeal) return; // appeals are decided with their own buttons
     if (key === "a" && status !== "approved") decide([id], "approve");
     else if (key === "r") askReject([id]);
     else if (key === "s" && status === "pending") decide([id], "reject", { reason: "spam" });

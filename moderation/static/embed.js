@@ -14,6 +14,9 @@
       invalid: "Please correct the marked fields.", failed: "The comment could not be sent. Please try again.",
       duplicate: "You have already posted this comment.", tooMany: "Too many comments; please try again later.",
       loadFailed: "Comments could not be loaded.",
+      notify: "Email me when my comment is published or answered",
+      unverified: "Thank you. Please check your email: your comment is published for moderation once you confirm your address.",
+      confirmed: "Your email address is confirmed. Your next comments will be recognised as yours.",
     },
     ar: {
       heading: "التعليقات", none: "لا توجد تعليقات بعد.", reply: "رد", cancelReply: "إلغاء الرد",
@@ -25,6 +28,9 @@
       invalid: "يرجى تصحيح الحقول المشار إليها.", failed: "تعذّر إرسال التعليق. حاول مرة أخرى.",
       duplicate: "سبق أن أرسلت هذا التعليق.", tooMany: "تعليقات كثيرة؛ حاول لاحقًا.",
       loadFailed: "تعذّر تحميل التعليقات.",
+      notify: "راسلني عند نشر تعليقي أو الرد عليه",
+      unverified: "شكرًا لك. يرجى مراجعة بريدك: يُرسل تعليقك إلى المراجعة بعد تأكيد عنوانك.",
+      confirmed: "تم تأكيد عنوان بريدك. ستُعرف تعليقاتك التالية بأنها منك.",
     },
   };
   const CSS = `
@@ -54,6 +60,8 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
 .h{position:absolute;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%)}
 .note{color:#555;font-size:.9em;margin:0}
 .to{font-size:.9em}
+.k{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.k input{inline-size:auto}
 `;
 
   const script = document.currentScript
@@ -67,6 +75,20 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
   const lang = TEXT[pageLang.split("-")[0]] ? pageLang.split("-")[0] : "en";
   const text = TEXT[lang];
   const api = `${base}/v1/sites/${encodeURIComponent(site)}/comments`;
+
+  // The author token: given once the address is confirmed (the confirmation page comes back
+  // here with it in the fragment, which no server sees), kept in this page's storage, and sent
+  // with later posts so they are proven to come from the address's owner.
+  const tokenKey = `moderation:${base}:${site}:author-token`;
+  const store = (() => { try { return window.localStorage; } catch { return null; } })();
+  let confirmedNow = false;
+  const given = /(?:^#|&)moderation-author-token=([A-Za-z0-9_.-]{1,100})/.exec(location.hash);
+  if (given) {
+    try { store && store.setItem(tokenKey, given[1]); } catch { /* storage full or blocked */ }
+    history.replaceState(null, "", location.pathname + location.search);
+    confirmedNow = true;
+  }
+  const authorToken = () => { try { return store && store.getItem(tokenKey); } catch { return null; } };
 
   const host = document.createElement("div");
   host.className = "moderation-comments";
@@ -170,6 +192,8 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
   const parentInput = el("input", { type: "hidden", name: "parent_id", value: "" });
   const honeypot = el("input", { type: "text", name: "url", tabIndex: -1, autocomplete: "off" });
   const submit = el("button", { type: "submit" }, text.submit);
+  const notify = el("input", { type: "checkbox", name: "notify", id: "mc-notify" });
+  const notifyLabel = el("label", { className: "k", htmlFor: "mc-notify" }, notify, text.notify);
   form.append(
     replyNote,
     el("p", { className: "note" }, text.note),
@@ -177,6 +201,7 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
     field("email", text.email, el("input", { type: "email", autocomplete: "email", maxLength: 254, dir: "ltr" }), true),
     field("website", text.website, el("input", { type: "url", autocomplete: "url", maxLength: 1000, dir: "ltr" }), false),
     field("body", text.comment, el("textarea", { rows: 6, maxLength: 10000, dir: "auto" }), true),
+    notifyLabel,
     el("div", { className: "h", "aria-hidden": "true" }, el("label", {}, "URL", honeypot)),
     parentInput,
     live,
@@ -218,6 +243,10 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
     if (!payload.website) delete payload.website;
     if (parentInput.value) payload.parent_id = parentInput.value;
     if (honeypot.value) payload.url = honeypot.value;
+    if (notify.checked) payload.notify = true;
+    payload.page_url = location.origin + location.pathname + location.search;
+    const token = authorToken();
+    if (token) payload.author_token = token;
     submit.disabled = true;
     submit.textContent = text.sending;
     try {
@@ -229,7 +258,8 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
       const data = await response.json().catch(() => ({}));
       if (response.status === 202) {
         fields.body.value = "";
-        if (data.status === "approved") { add(data); say(text.approved); } else say(text.pending);
+        if (data.status === "approved") { add(data); say(text.approved); }
+        else say(data.status === "unverified" ? text.unverified : text.pending);
         if (parentInput.value) cancel.click();
       } else if (response.status === 422 && Array.isArray(data.errors)) {
         let first = null;
@@ -255,6 +285,7 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
   // Back from the form posted without JavaScript (303 to this page with a status fragment).
   const status = /(?:^#|&)comment-status=(\w+)/.exec(location.hash);
   if (status) say(status[1] === "approved" ? text.approved : text.pending);
+  if (confirmedNow) say(text.confirmed);
 
   load().catch(() => say(text.loadFailed, true));
 })();

@@ -19,12 +19,13 @@ async def record(
     reason: str | None,
     note: str | None,
     request_id: str | None,
+    explanation: str | None = None,
 ) -> None:
     await conn.execute(
         """INSERT INTO moderation_audit
                (site_id, comment_id, actor, token_id, action, from_status, to_status,
-                reason, note, request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                reason, note, request_id, explanation)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         actor.site_id,
         comment_id,
         "system" if actor.is_system else "token",
@@ -35,6 +36,7 @@ async def record(
         reason,
         note,
         request_id,
+        explanation,
     )
 
 

@@ -14,7 +14,7 @@ THREAD_CHANNEL = "moderation_threads"
 
 COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
-    created_at, flags"""
+    created_at, flags, notify, page_url, proven"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +37,19 @@ class NewComment:
     request_id: str | None
     flags: list[dict[str, str]]
     duplicate_key: bytes | None
+    notify: bool = False
+    page_url: str | None = None
+    proven: bool = False
 
 
 async def insert(conn: Connection, new: NewComment) -> Comment:
     row = await conn.fetchrow(
         f"""INSERT INTO comments (site_id, thread, parent_id, name, email, email_hash, website,
                 body_text, body_html, body_dir, name_dir, renderer_version, status, reason,
-                decided_at, client_ip, request_id, flags, duplicate_key)
+                decided_at, client_ip, request_id, flags, duplicate_key, notify, page_url, proven)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                CASE WHEN $13 = 'pending' THEN NULL ELSE now() END, $15, $16, $17, $18)
+                CASE WHEN $13 IN ('pending', 'unverified') THEN NULL ELSE now() END,
+                $15, $16, $17, $18, $19, $20, $21)
             RETURNING {COMMENT_COLUMNS}""",
         new.site_id,
         new.thread,
@@ -65,6 +69,9 @@ async def insert(conn: Connection, new: NewComment) -> Comment:
         new.request_id,
         new.flags,
         new.duplicate_key,
+        new.notify,
+        new.page_url,
+        new.proven,
     )
     return Comment.from_row(row)
 
@@ -264,7 +271,7 @@ async def status_counts(conn: Connection, site_id: int, cap: int) -> dict[Status
              FROM unnest($3::text[]) AS s (status)""",
         site_id,
         cap,
-        [status.value for status in Status],
+        [status.value for status in Status if status != Status.UNVERIFIED],
     )
     return {Status(r["status"]): r["n"] for r in rows}
 

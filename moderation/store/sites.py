@@ -6,13 +6,24 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain import Actor, Language, Policy, ReportAction, Role, Site, SiteSettings
+from ..domain import (
+    Actor,
+    Language,
+    Policy,
+    ReportAction,
+    Role,
+    Site,
+    SiteSettings,
+    StatementPolicy,
+)
 from . import Connection, rows_affected
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
     st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
-    st.language, st.public_url, st.terms_url, st.report_threshold, st.report_action"""
+    st.language, st.public_url, st.terms_url, st.require_verified_email,
+    st.statement_of_reasons, st.redress_text,
+    st.report_threshold, st.report_action"""
 
 
 def _settings(row: Mapping[str, Any]) -> SiteSettings:
@@ -28,6 +39,9 @@ def _settings(row: Mapping[str, Any]) -> SiteSettings:
         language=Language(row["language"]),
         public_url=row["public_url"],
         terms_url=row["terms_url"],
+        require_verified_email=row["require_verified_email"],
+        statement_of_reasons=StatementPolicy(row["statement_of_reasons"]),
+        redress_text=row["redress_text"],
         report_threshold=row["report_threshold"],
         report_action=ReportAction(row["report_action"]),
     )
@@ -63,8 +77,9 @@ async def update_settings(
         """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
                                       flood_seconds, hourly_limit, mail_sender_name,
                                       mail_reply_to, language, public_url, terms_url,
-                                      report_threshold, report_action)
-           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                      require_verified_email, statement_of_reasons,
+                                      redress_text, report_threshold, report_action)
+           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
            ON CONFLICT (site_id) DO UPDATE SET
                policy = CASE WHEN 'policy' = any($2::text[])
                     THEN excluded.policy ELSE site_settings.policy END,
@@ -88,6 +103,13 @@ async def update_settings(
                     THEN excluded.public_url ELSE site_settings.public_url END,
                terms_url = CASE WHEN 'terms_url' = any($2::text[])
                     THEN excluded.terms_url ELSE site_settings.terms_url END,
+               require_verified_email = CASE WHEN 'require_verified_email' = any($2::text[])
+                    THEN excluded.require_verified_email
+                    ELSE site_settings.require_verified_email END,
+               statement_of_reasons = CASE WHEN 'statement_of_reasons' = any($2::text[])
+                    THEN excluded.statement_of_reasons ELSE site_settings.statement_of_reasons END,
+               redress_text = CASE WHEN 'redress_text' = any($2::text[])
+                    THEN excluded.redress_text ELSE site_settings.redress_text END,
                report_threshold = CASE WHEN 'report_threshold' = any($2::text[])
                     THEN excluded.report_threshold ELSE site_settings.report_threshold END,
                report_action = CASE WHEN 'report_action' = any($2::text[])
@@ -95,6 +117,7 @@ async def update_settings(
                updated_at = now()
            RETURNING policy, max_links, banned_terms, suspect_terms, flood_seconds, hourly_limit,
                      mail_sender_name, mail_reply_to, language, public_url, terms_url,
+                     require_verified_email, statement_of_reasons, redress_text,
                      report_threshold, report_action""",
         site_id,
         list(changes),
@@ -109,6 +132,9 @@ async def update_settings(
         wanted.language.value,
         wanted.public_url,
         wanted.terms_url,
+        wanted.require_verified_email,
+        wanted.statement_of_reasons.value,
+        wanted.redress_text,
         wanted.report_threshold,
         wanted.report_action.value,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..pagination import Cursor
 from . import Connection
 
 # Notices received in the period, by category and by what became of them.
@@ -34,11 +35,31 @@ OWN_INITIATIVE = """SELECT coalesce(reason, 'none') AS reason,
  WHERE site_id = $1 AND action = 'reject' AND at >= $2 AND at < $3
  GROUP BY 1, 2 ORDER BY 1, 2"""
 
+# Statements of reasons sent in the period (issue 11's table), after a notice or not.
+STATEMENTS_SENT = """SELECT count(*)::int AS total,
+       count(*) FILTER (WHERE facts ->> 'source_type' = 'SOURCE_ARTICLE_16')::int AS after_notice
+  FROM statements
+ WHERE site_id = $1 AND created_at >= $2 AND created_at < $3"""
+
+# Appeals lodged in the period, by outcome (`open` while undecided).
+APPEALS = """SELECT coalesce(outcome, 'open') AS outcome, count(*)::int AS count
+  FROM appeals
+ WHERE site_id = $1 AND created_at >= $2 AND created_at < $3
+ GROUP BY 1 ORDER BY 1"""
+
 AGGREGATES = {
     "notices": NOTICES,
     "notice_decisions": NOTICE_DECISIONS,
     "own_initiative": OWN_INITIATIVE,
+    "statements_sent": STATEMENTS_SENT,
+    "appeals": APPEALS,
 }
+
+# The statements export: $4 the limit, $5/$6 where the previous page ended, or NULL.
+STATEMENTS_PAGE = """SELECT id, created_at, facts FROM statements
+ WHERE site_id = $1 AND created_at >= $2 AND created_at < $3
+   AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6))
+ ORDER BY created_at, id LIMIT $4"""
 
 
 async def notices(
@@ -59,3 +80,38 @@ async def own_initiative(
     conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(OWN_INITIATIVE, site_id, start, end)]
+
+
+async def statements_sent(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> dict[str, Any]:
+    row = await conn.fetchrow(STATEMENTS_SENT, site_id, start, end)
+    assert row is not None
+    return dict(row)
+
+
+async def appeals(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(APPEALS, site_id, start, end)]
+
+
+async def statements_page(
+    conn: Connection,
+    site_id: int,
+    start: datetime,
+    end: datetime,
+    after: Cursor | None,
+    limit: int,
+) -> list[tuple[int, datetime, dict[str, Any]]]:
+    """Statements as issued: (id, when, the statement in the Transparency Database's terms)."""
+    rows = await conn.fetch(
+        STATEMENTS_PAGE,
+        site_id,
+        start,
+        end,
+        limit,
+        None if after is None else after.at,
+        None if after is None else after.id,
+    )
+    return [(r["id"], r["created_at"], r["facts"]) for r in rows]

@@ -10,7 +10,7 @@
 BEGIN;
 -- Reference tables with foreign keys between them are created one shard at a time.
 SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
--- moderation_audit's append-only trigger only raises; it is safe on every shard.
+-- The append-only triggers (moderation_audit, statements) only raise; safe on every shard.
 SET LOCAL citus.enable_unsafe_triggers TO on;
 
 -- Copied to every node: the tenants, and the credentials looked up before the site is known.
@@ -32,4 +32,9 @@ SELECT create_distributed_table('mail_attempts', 'site_id', colocate_with => 'co
 SELECT create_distributed_table('mail_suppressions', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('report_cases', 'site_id', colocate_with => 'comments');
 SELECT create_distributed_table('reports', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('authors', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('author_confirmations', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('author_tokens', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('statements', 'site_id', colocate_with => 'comments');
+SELECT create_distributed_table('appeals', 'site_id', colocate_with => 'comments');
 COMMIT;

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import SiteSettings
+from moderation.ratelimit.refusals import REFUSALS
 from moderation.store import ratelimits
 from moderation.text.rules import SiteRules
 from tests.conftest import (
@@ -24,6 +28,7 @@ from tests.conftest import (
     make_site,
     post_comment,
 )
+from tests.support import Clock
 
 pytestmark = pytest.mark.through_pgbouncer
 
@@ -191,6 +196,21 @@ async def test_a_homoglyph_or_reserved_name_is_flagged_not_refused(
     assert items[bilingual["id"]] == set()
 
 
+async def confirmed_author_token(client: TestClient, site: SiteFixture) -> str:
+    raw = await client.app[POOL].fetchval(
+        "SELECT message FROM mail_outbox WHERE kind = 'confirm' ORDER BY id DESC LIMIT 1"
+    )
+    message = message_from_bytes(raw, _class=EmailMessage, policy=default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    token = re.search(r"/confirm/([A-Za-z0-9_-]{43})", text)
+    assert token is not None
+    response = await client.post(
+        f"/v1/sites/{site.slug}/authors/confirm", json={"token": token.group(1)}
+    )
+    assert response.status == 200
+    return str((await response.json())["author_token"])
+
+
 async def test_trusted_authors_are_approved_automatically_unless_flagged(
     client: TestClient, site: SiteFixture
 ) -> None:
@@ -198,11 +218,20 @@ async def test_trusted_authors_are_approved_automatically_unless_flagged(
     first = await post_comment(client, site, email="huda@example.com", body="أول تعليق لي")
     assert first["status"] == "pending"
     await approve(client, site, first["id"])
-    second = await post_comment(client, site, email="HUDA@example.com", body="تعليق ثانٍ")
+    # Trust needs proof (issue 11): Huda confirms her address with the link the site mailed her
+    # (read from the outbox: this app sends no mail) and posts with the author token.
+    token = await confirmed_author_token(client, site)
+    typed = await post_comment(client, site, email="HUDA@example.com", body="بلا مفتاح")
+    assert typed["status"] == "pending"
+    second = await post_comment(
+        client, site, email="HUDA@example.com", body="تعليق ثانٍ", author_token=token
+    )
     assert second["status"] == "approved"
     detail = await (await client.get(f"/v1/comments/{second['id']}", headers=site.auth())).json()
     assert detail["reason"] == "trusted_author" and detail["history"][0]["actor"] == "system"
-    flagged = await post_comment(client, site, email="huda@example.com", body="هناك فساد كبير")
+    flagged = await post_comment(
+        client, site, email="huda@example.com", body="هناك فساد كبير", author_token=token
+    )
     assert flagged["status"] == "pending"
     stranger = await post_comment(client, site, email="new@example.com", body="أنا جديد")
     assert stranger["status"] == "pending"
@@ -354,6 +383,8 @@ async def test_expired_limit_rows_are_swept(client: TestClient) -> None:
 async def test_a_refused_client_is_answered_from_memory_until_its_wait_is_over(
     client: TestClient,
 ) -> None:
+    clock = Clock()
+    client.app[REFUSALS].clock = clock
     await make_site(client, "limited", settings=SiteSettings(flood_seconds=2, hourly_limit=0))
     path = "/v1/sites/limited/comments"
     assert (await client.post(path, json=comment_payload(body="1"))).status == 202
@@ -362,8 +393,10 @@ async def test_a_refused_client_is_answered_from_memory_until_its_wait_is_over(
     await client.app[POOL].execute("DELETE FROM rate_limits")
     remembered = await client.post(path, json=comment_payload(body="3"))
     assert remembered.status == 429
+    clock.now += int(remembered.headers["Retry-After"]) - 0.5
+    assert (await client.post(path, json=comment_payload(body="3"))).status == 429
     # ...until the wait it announced is over; then the database decides again.
-    await asyncio.sleep(int(remembered.headers["Retry-After"]) + 0.1)
+    clock.now += 0.6
     assert (await client.post(path, json=comment_payload(body="4"))).status == 202
 
 

@@ -255,6 +255,10 @@ async def known(client: TestClient, site: SiteFixture) -> dict[str, Any]:
         "comment_id": comment["id"],
         "endpoint_id": (await endpoint.json())["id"],
         "delivery_id": delivery,
+        # Authors' links and appeals (issue 11): unknown ones are a documented 404.
+        "link": "1.4102444800.AAAAAAAAAAAAAAAAAAAAAA",
+        "token": "A" * 43,
+        "appeal_id": "1",
         "asset": "console.js",
         "thread": "politics/2026/elections",
         "moderator": site.moderator,
@@ -269,6 +273,8 @@ async def known(client: TestClient, site: SiteFixture) -> dict[str, Any]:
             "reason": "spam",
             "token": site.moderator,
             "url": "https://hooks.example/other",
+            "outcome": "upheld",
+            "text": "أعترض على القرار",
         },
     }
 

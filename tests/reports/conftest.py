@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.store import webhooks as webhook_store
 from tests.conftest import SiteFixture, approve, post_comment
+from tests.support import eventually
 from tests.mail.conftest import MailServer, mail_settings, smtp_server
 
 __all__ = ["smtp_server"]
@@ -78,3 +80,13 @@ async def delivered(client: TestClient, event: str) -> list[dict[str, Any]]:
         event,
     )
     return [json.loads(r["body"]) for r in rows]
+
+
+async def mails_to(server: MailServer, address: str, count: int) -> list[EmailMessage]:
+    """The first `count` mails to `address`, in arrival order (authors get mails of their own)."""
+
+    def arrived() -> list[EmailMessage] | None:
+        found = [a.message for a in server.arrived if address in a.recipients]
+        return found[:count] if len(found) >= count else None
+
+    return await eventually(arrived, 10.0, message=f"{count} mails to {address} did not arrive")

@@ -8,6 +8,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from moderation.domain import Policy, Role, Site, SiteSettings
 from moderation.store import sites
+from tests.support import whole_settings as whole
 
 
 async def test_a_site_is_found_by_slug_with_default_settings_until_saved(
@@ -24,10 +25,10 @@ async def test_saved_settings_are_read_back_and_saved_again_in_place(
     wanted = SiteSettings(
         policy=Policy.TRUST_APPROVED_AUTHORS, banned_terms=("كلمة سيئة",), suspect_terms=("spam",)
     )
-    await sites.save_settings(conn, site.id, wanted)
+    await sites.update_settings(conn, site.id, whole(wanted))
     found = await sites.site_by_slug(conn, "daily")
     assert found is not None and found.settings == wanted
-    await sites.save_settings(conn, site.id, SiteSettings(max_links=0))
+    await sites.update_settings(conn, site.id, whole(SiteSettings(max_links=0)))
     found = await sites.site_by_slug(conn, "daily")
     assert found is not None and found.settings == SiteSettings(max_links=0)
 

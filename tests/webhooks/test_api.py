@@ -29,6 +29,8 @@ ALL = [
     "comment.reported",
     "report.resolved",
     "endpoint.disabled",
+    "appeal.created",
+    "appeal.decided",
 ]
 
 
