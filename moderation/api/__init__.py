@@ -13,6 +13,7 @@ from . import (
     moderator,
     ops,
     public,
+    reportpage,
     reports,
     settings,
     webhooks,
@@ -20,6 +21,7 @@ from . import (
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
+    *reportpage.routes,
     *reports.routes,
     *moderator.routes,
     *claims.routes,

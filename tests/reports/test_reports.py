@@ -381,3 +381,35 @@ async def test_transparency_counts_notices_decisions_and_own_initiative(
         wrong = await client.get(path, params=bad, headers=site.auth(site.admin))
         assert wrong.status == 422, bad
         assert [e["field"] for e in (await wrong.json())["errors"]] == list(bad)
+
+
+async def test_without_javascript_the_form_is_a_page_in_the_sites_language(
+    client: TestClient, site: SiteFixture
+) -> None:
+    await client.patch(
+        f"/v1/sites/{site.slug}/settings", json={"language": "ar"}, headers=site.auth(site.admin)
+    )
+    comment_id = await published(client, site)
+    path = f"/report/{site.slug}/{comment_id}"
+    form = await client.get(path)
+    assert form.status == 200 and form.content_type == "text/html"
+    page = await form.text()
+    assert 'lang="ar" dir="rtl"' in page and "الإبلاغ عن تعليق" in page
+    assert 'name="good_faith"' in page and "عنف أو تهديد" in page
+    sent = await client.post(
+        path,
+        data={"category": "violence_or_threat", "explanation": "تهديد صريح", "url": ""},
+        headers={"Accept": "text/html", **reader(1)},
+    )
+    assert sent.status == 202 and "R-" in await sent.text()
+    [item] = (await listing(client, site, "?status=open"))["items"] or [None]
+    assert item is None  # one reporter, under the threshold
+    missing = await client.post(
+        path, data={"category": "illegal_content"}, headers={"Accept": "text/html", **reader(2)}
+    )
+    assert missing.status == 422 and missing.content_type == "text/html"
+    pending = (await post_comment(client, site, body="لم يُنشر بعد"))["id"]
+    hidden = await client.get(f"/report/{site.slug}/{pending}", headers={"Accept": "text/html"})
+    assert hidden.status == 404
+    elsewhere = await client.get(f"/report/weekly/{comment_id}")
+    assert elsewhere.status == 404
