@@ -15,8 +15,8 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.store import webhooks as webhook_store
 from tests.conftest import SiteFixture, approve, post_comment
-from tests.support import eventually
 from tests.mail.conftest import MailServer, mail_settings, smtp_server
+from tests.support import eventually
 
 __all__ = ["smtp_server"]
 
