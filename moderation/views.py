@@ -141,13 +141,13 @@ def conditional_response(
 
 
 def report_receipt_view(report: Report, status: str) -> dict[str, Any]:
-    """What a reporter gets back: the reference and status of their own report, nothing of
-    anyone else's."""
+    """What a reporter gets back: the reference and status of the report. Nothing it says was
+    sent: a reader on the network of an earlier reporter without an address gets that report
+    back, and must learn nothing of what it said."""
     return {
         "reference": report.reference,
         "status": status,
         "comment_id": str(report.comment_id),
-        "category": report.category.value,
         "created_at": iso(report.created_at),
     }
 

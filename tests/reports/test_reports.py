@@ -45,7 +45,7 @@ async def test_a_reader_reports_a_comment_and_gets_a_receipt_by_mail_in_arabic(
         reporter_email="Layla@Example.com",
     )
     assert answer["status"] == "open" and answer["reference"].startswith("R-")
-    assert answer["comment_id"] == comment_id and answer["category"] == "hate_speech"
+    assert answer["comment_id"] == comment_id and "category" not in answer
     assert "@" not in str(answer)
     [message] = await mails_to(smtp_server, "Layla@example.com", 1)
     assert message["To"] == "Layla@example.com"
