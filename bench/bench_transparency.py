@@ -1,5 +1,6 @@
 """EXPLAIN ANALYZE of the transparency report's aggregates (GET /v1/sites/{site}/transparency)
-on 1,000,000 comments and 100,000 reports of one site over a year, with their audit rows:
+on 1,000,000 comments and 100,000 reports of one site over a year, with their audit rows,
+statements of reasons and appeals:
 `.venv/bin/python bench/bench_transparency.py`. Uses BENCH_DATABASE_URL, else the local
 PostgreSQL; creates and drops a database of its own, moderation_bench_transparency."""
 
@@ -67,6 +68,25 @@ SELECT k.site_id, 'R-' || left(md5(k.id || ':' || r), 16), k.id, k.comment_id,
        k.first_report_at + make_interval(secs => r * 60)
   FROM report_cases k CROSS JOIN generate_series(1, 2) r"""
 
+# A statement of reasons for each rejection (after a notice for the removals), and an appeal
+# against one statement in twenty, a third of them still open.
+STATEMENTS = """
+INSERT INTO statements (site_id, puid, comment_id, decision, reason, automated_detection,
+                        automated_decision, facts, created_at)
+SELECT site_id, 'bench-' || id, id, 'rejected', reason, reason = 'banned_term',
+       'AUTOMATED_DECISION_NOT_AUTOMATED',
+       jsonb_build_object('source_type', CASE WHEN id % 7 = 0 THEN 'SOURCE_ARTICLE_16'
+                                              ELSE 'SOURCE_VOLUNTARY' END, 'puid', 'bench-' || id),
+       decided_at
+  FROM comments WHERE status = 'rejected'"""
+
+APPEALS = """
+INSERT INTO appeals (site_id, statement_id, comment_id, body, status, outcome, created_at)
+SELECT site_id, id, comment_id, 'appeal', CASE WHEN id % 3 = 0 THEN 'open' ELSE 'decided' END,
+       CASE WHEN id % 3 = 1 THEN 'upheld' WHEN id % 3 = 2 THEN 'reversed' END,
+       created_at + interval '1 day'
+  FROM statements WHERE id % 20 = 0"""
+
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
@@ -98,11 +118,15 @@ async def main(comments: int, reports: int, keep: bool) -> None:
             await timed(conn, "audit", AUDIT)
             await timed(conn, "report cases", CASES, reports)  # 2 reports each, both sites
             await timed(conn, "reports", REPORTS)
+            await timed(conn, "statements", STATEMENTS)
+            await timed(conn, "appeals", APPEALS)
             await conn.execute("ANALYZE")
             counts = await conn.fetchrow(
                 """SELECT (SELECT count(*) FROM comments WHERE site_id = 1) AS comments,
                           (SELECT count(*) FROM reports WHERE site_id = 1) AS reports,
-                          (SELECT count(*) FROM moderation_audit WHERE site_id = 1) AS audit"""
+                          (SELECT count(*) FROM moderation_audit WHERE site_id = 1) AS audit,
+                          (SELECT count(*) FROM statements WHERE site_id = 1) AS statements,
+                          (SELECT count(*) FROM appeals WHERE site_id = 1) AS appeals"""
             )
             print(f"site 1: {dict(counts)}")
             end = datetime(2027, 1, 1, tzinfo=UTC)
@@ -113,7 +137,7 @@ async def main(comments: int, reports: int, keep: bool) -> None:
                 took = float(lines[-1].split(":")[1].split()[0])
                 total += took
                 print(f"\n== {name}: {took:.1f} ms (whole year)\n" + "\n".join(lines))
-            print(f"\nall three aggregates, whole year: {total:.1f} ms")
+            print(f"\nall {len(AGGREGATES)} aggregates, whole year: {total:.1f} ms")
         finally:
             await conn.close()
     finally:
