@@ -13,12 +13,16 @@ from . import (
     moderator,
     ops,
     public,
+    reportpage,
+    reports,
     settings,
     webhooks,
 )
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
+    *reportpage.routes,
+    *reports.routes,
     *moderator.routes,
     *claims.routes,
     *console.routes,
