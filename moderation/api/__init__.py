@@ -14,6 +14,7 @@ from . import (
     ops,
     public,
     settings,
+    subjects,
     webhooks,
 )
 
@@ -23,6 +24,7 @@ routes: list[web.AbstractRouteDef] = [
     *claims.routes,
     *console.routes,
     *settings.routes,
+    *subjects.routes,
     *webhooks.routes,
     *mail.routes,
     *authors.routes,

@@ -1,8 +1,9 @@
 """Use cases, one transaction each, callable from HTTP handlers, the CLI and auto-moderation:
 `comments` (submit, decide, claim, list), `admin` (sites, tokens, settings), `webhooks`
 (endpoints and their deliveries), `sessions` (the console's sign-in and sign-out), `authors`
-(confirming an address, appeals, unsubscribing, the author's own comments)."""
+(confirming an address, appeals, unsubscribing, the author's own comments), `subjects`
+(export and erase an address's data)."""
 
-from . import admin, authors, comments, sessions, webhooks
+from . import admin, authors, comments, sessions, subjects, webhooks
 
-__all__ = ["admin", "authors", "comments", "sessions", "webhooks"]
+__all__ = ["admin", "authors", "comments", "sessions", "subjects", "webhooks"]

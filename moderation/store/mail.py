@@ -136,7 +136,11 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
         ), history AS (
             INSERT INTO mail_attempts (site_id, mail_id, attempt, at, smtp_code, error,
                                        duration_ms)
-            SELECT site_id, id, attempt, at, smtp_code, error, duration_ms FROM result
+            -- A mail erased meanwhile (service/subjects.py) is gone with its attempts: the
+            -- lock waits for such an erase, and then the mail is skipped.
+            SELECT r.site_id, r.id, r.attempt, r.at, r.smtp_code, r.error, r.duration_ms
+              FROM result r JOIN mail_outbox m ON m.site_id = r.site_id AND m.id = r.id
+               FOR KEY SHARE OF m
                 ON CONFLICT (site_id, mail_id, attempt) DO NOTHING
         )
         UPDATE mail_outbox m
