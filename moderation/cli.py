@@ -339,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host or settings.host,
                 port=args.port if args.port is not None else settings.port,
             )
-        configure_logging(as_json=settings.log_json, level=settings.log_level)
+        # `data` prints its JSON on stdout: its log lines go to stderr.
+        log_stream = sys.stderr if args.command == "data" else None
+        configure_logging(as_json=settings.log_json, level=settings.log_level, stream=log_stream)
         if args.command == "worker" and not settings.database_url:
             # An embedded database belongs to the one process that started it.
             raise CommandError("worker needs DATABASE_URL: the database `serve` uses")
