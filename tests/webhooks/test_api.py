@@ -29,6 +29,7 @@ ALL = [
     "endpoint.disabled",
     "appeal.created",
     "appeal.decided",
+    "author.erased",
 ]
 
 
