@@ -61,6 +61,28 @@ class ReportCategory(StrEnum):
     OTHER = "other"
 
 
+class ReportAction(StrEnum):
+    """What enough reports do to a published comment: queue it for a moderator, or also hide it
+    from the public thread until a moderator decides."""
+
+    QUEUE = "queue"
+    HIDE = "hide"
+
+
+class ReportStatus(StrEnum):
+    """A reported comment's case: open until a moderator resolves it."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Resolution(StrEnum):
+    """A moderator's decision on a reported comment."""
+
+    KEEP = "keep"
+    REMOVE = "remove"
+
+
 class Policy(StrEnum):
     PRE_MODERATE = "pre-moderate"
     TRUST_APPROVED_AUTHORS = "trust-approved-authors"
@@ -118,6 +140,10 @@ class SiteSettings:
     language: Language = Language.EN
     public_url: str | None = None
     terms_url: str | None = None
+    # Reader reports: distinct reporters that send a comment to the reports queue, and whether
+    # it then also leaves the public thread.
+    report_threshold: int = 3
+    report_action: ReportAction = ReportAction.QUEUE
     # Authors (issue 11): unverified comments wait until their address is confirmed; who
     # gets statements of reasons; the site's words on other remedies than its appeal.
     require_verified_email: bool = False
@@ -290,6 +316,55 @@ class ConsoleSession:
     actor: Actor
     csrf_token: str
     expires_at: datetime
+
+
+# Reader reports (DSA Art. 16 notices): one case per reported comment, one report per reporter.
+@dataclass(frozen=True, slots=True)
+class Report:
+    site_id: int
+    id: int
+    reference: str
+    case_id: int
+    comment_id: int
+    category: ReportCategory
+    explanation: str | None
+    legal_ground: str | None
+    good_faith: bool
+    reporter_name: str | None
+    reporter_email: str | None = field(repr=False)
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Report:
+        values = dict(row)
+        values["category"] = ReportCategory(values["category"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCase:
+    site_id: int
+    id: int
+    comment_id: int
+    status: str  # open | resolved
+    reporters: int
+    categories: tuple[ReportCategory, ...]
+    queued_at: datetime | None
+    hidden: bool
+    first_report_at: datetime
+    last_report_at: datetime
+    action: Resolution | None
+    reason: str | None
+    explanation: str | None
+    resolved_by: int | None
+    resolved_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ReportCase:
+        values = dict(row)
+        values["categories"] = tuple(ReportCategory(c) for c in values["categories"])
+        values["action"] = None if values["action"] is None else Resolution(values["action"])
+        return cls(**values)
 
 
 # Authors (issue 11): confirmation links, statements of reasons and appeals ---------------

@@ -14,6 +14,10 @@ class Event(StrEnum):
     CREATED = "comment.created"
     APPROVED = "comment.approved"
     REJECTED = "comment.rejected"
+    # A reader reported a published comment (category and counts, never who reported).
+    REPORTED = "comment.reported"
+    # A moderator decided on a comment's reports: keep or remove.
+    REPORT_RESOLVED = "report.resolved"
     # An endpoint was disabled (its receiver answered 410 Gone): sent to the site's others.
     ENDPOINT_DISABLED = "endpoint.disabled"
     # An author appealed a decision; a moderator decided the appeal (issue 11).

@@ -15,7 +15,15 @@ import email_validator
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 
-from .domain import Language, Policy, Reason, StatementPolicy
+from .domain import (
+    Language,
+    Policy,
+    Reason,
+    ReportAction,
+    ReportCategory,
+    Resolution,
+    StatementPolicy,
+)
 from .errors import BadRequest, FieldError, Invalid, PayloadTooLarge, UnsupportedMediaType
 from .text.fold import match_key
 from .text.hygiene import InvalidText, clean_body, clean_line, clean_name
@@ -442,6 +450,8 @@ SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "language": one_of(Language),
     "public_url": _optional(_web_address),
     "terms_url": _optional(_web_address),
+    "report_threshold": whole_in(1, 1000),
+    "report_action": one_of(ReportAction),
     "require_verified_email": boolean,
     "statement_of_reasons": one_of(StatementPolicy),
     "redress_text": _optional(_redress),
@@ -464,3 +474,89 @@ def parse_settings_patch(data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     return changes
+
+
+# Reader reports (POST /v1/comments/{id}/reports).
+REPORT_EXPLANATION_MAX = 2000
+LEGAL_GROUND_MAX = 500
+
+
+def _report_text(high: int) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        return _bounded(clean_body(_string(value)), 0, high)
+
+    return parse
+
+
+def _form_boolean(value: Any) -> bool:
+    """A JSON true/false, or a form checkbox's "on"/"true"/"1" (unchecked sends nothing)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("on", "true", "1", "yes"):
+        return True
+    if isinstance(value, str) and value.lower() in ("", "off", "false", "0", "no"):
+        return False
+    raise FieldError("", "must be true or false")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    category: ReportCategory
+    explanation: str | None
+    legal_ground: str | None
+    reporter_name: str | None
+    reporter_email: str | None
+    good_faith: bool
+    # The form's hidden `url` field, as on the comment form: only bots fill it.
+    honeypot: bool = False
+
+
+def parse_report(data: Mapping[str, Any]) -> ReportInput:
+    fields = Fields(data)
+    category = fields.take("category", one_of(ReportCategory))
+    explanation = fields.take("explanation", _report_text(REPORT_EXPLANATION_MAX), required=False)
+    legal_ground = fields.take("legal_ground", _report_text(LEGAL_GROUND_MAX), required=False)
+    name = fields.take("reporter_name", parse_name, required=False)
+    email = fields.take("reporter_email", parse_email, required=False)
+    good_faith = fields.take("good_faith", _form_boolean, required=False)
+    if category == ReportCategory.ILLEGAL_CONTENT:
+        if not explanation:
+            fields.errors.append(
+                FieldError("explanation", "is required for a report of illegal content")
+            )
+        if not good_faith:
+            fields.errors.append(
+                FieldError("good_faith", "must be true for a report of illegal content")
+            )
+    fields.check()
+    assert category is not None
+    trap = data.get(HONEYPOT_FIELD)
+    honeypot = bool(trap.strip()) if isinstance(trap, str) else trap is not None
+    return ReportInput(
+        category=category,
+        explanation=explanation or None,
+        legal_ground=legal_ground or None,
+        reporter_name=name or None,
+        reporter_email=email or None,
+        good_faith=bool(good_faith),
+        honeypot=honeypot,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResolution:
+    action: Resolution
+    reason: Reason | None
+    explanation: str | None
+
+
+def parse_resolution(data: Mapping[str, Any]) -> ReportResolution:
+    fields = Fields(data)
+    action = fields.take("action", one_of(Resolution))
+    reason = fields.take("reason", parse_reason, required=False)
+    explanation = fields.take("explanation", _report_text(REPORT_EXPLANATION_MAX), required=False)
+    if action == Resolution.REMOVE and reason is None and "reason" not in data:
+        fields.errors.append(FieldError("reason", "is required to remove a comment"))
+    fields.check()
+    assert action is not None
+    return ReportResolution(action, reason, explanation or None)

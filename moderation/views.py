@@ -8,7 +8,17 @@ from typing import Any, overload
 from aiohttp import web
 
 from . import jsontext
-from .domain import Appeal, AuditEntry, Comment, Erasure, SiteSettings, Statement, Status
+from .domain import (
+    Appeal,
+    AuditEntry,
+    Comment,
+    Erasure,
+    Report,
+    ReportCase,
+    SiteSettings,
+    Statement,
+    Status,
+)
 
 
 @overload
@@ -61,6 +71,8 @@ def settings_view(settings: SiteSettings) -> dict[str, Any]:
         "language": settings.language.value,
         "public_url": settings.public_url,
         "terms_url": settings.terms_url,
+        "report_threshold": settings.report_threshold,
+        "report_action": settings.report_action.value,
         "require_verified_email": settings.require_verified_email,
         "statement_of_reasons": settings.statement_of_reasons.value,
         "redress_text": settings.redress_text,
@@ -138,6 +150,54 @@ def conditional_response(
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+def report_receipt_view(report: Report, status: str) -> dict[str, Any]:
+    """What a reporter gets back: the reference and status of the report. Nothing it says was
+    sent: a reader on the network of an earlier reporter without an address gets that report
+    back, and must learn nothing of what it said."""
+    return {
+        "reference": report.reference,
+        "status": status,
+        "comment_id": str(report.comment_id),
+        "created_at": iso(report.created_at),
+    }
+
+
+def report_view(report: Report) -> dict[str, Any]:
+    """One report as moderators see it (the reporter's address included: moderators only)."""
+    return {
+        "reference": report.reference,
+        "category": report.category.value,
+        "explanation": report.explanation,
+        "legal_ground": report.legal_ground,
+        "good_faith": report.good_faith,
+        "reporter_name": report.reporter_name,
+        "reporter_email": report.reporter_email,
+        "created_at": iso(report.created_at),
+    }
+
+
+def report_case_view(
+    case: ReportCase, comment: Comment, reports: list[Report], site_slug: str
+) -> dict[str, Any]:
+    return {
+        "comment": moderator_view(comment, site_slug),
+        "status": case.status,
+        "reporters": case.reporters,
+        "reports": len(reports),
+        "categories": [c.value for c in case.categories],
+        "queued_at": iso(case.queued_at),
+        "hidden": case.hidden,
+        "first_report_at": iso(case.first_report_at),
+        "last_report_at": iso(case.last_report_at),
+        "action": None if case.action is None else case.action.value,
+        "reason": case.reason,
+        "explanation": case.explanation,
+        "resolved_at": iso(case.resolved_at),
+        "resolved_by": None if case.resolved_by is None else f"token:{case.resolved_by}",
+        "items": [report_view(r) for r in reports],
+    }
 
 
 def own_comment_view(comment: Comment, site_slug: str) -> dict[str, object]:

@@ -24,3 +24,12 @@ BEGIN
     RAISE EXCEPTION 'moderation_audit is append-only' USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
+
+-- An erase finds an address's rows by index, not by scanning the site's history: its mails
+-- (all of them, not only the pending ones), the reports it filed, and the webhook payloads of
+-- its comments (by the comment id inside the payload).
+CREATE INDEX mail_outbox_recipient_all ON mail_outbox (site_id, recipient_hash);
+CREATE INDEX reports_reporter ON reports (site_id, reporter_hash);
+CREATE INDEX webhook_deliveries_comment
+    ON webhook_deliveries (site_id, (body::jsonb #>> '{data,id}'))
+    WHERE event_type IN ('comment.created', 'comment.approved', 'comment.rejected');

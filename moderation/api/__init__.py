@@ -13,6 +13,8 @@ from . import (
     moderator,
     ops,
     public,
+    reportpage,
+    reports,
     settings,
     subjects,
     webhooks,
@@ -20,6 +22,8 @@ from . import (
 
 routes: list[web.AbstractRouteDef] = [
     *public.routes,
+    *reportpage.routes,
+    *reports.routes,
     *moderator.routes,
     *claims.routes,
     *console.routes,

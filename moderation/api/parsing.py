@@ -4,6 +4,7 @@ flags, the thread), the client's address. Bodies are parsed by `schemas`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -97,3 +98,50 @@ def client_of(request: web.Request) -> IPAddress | None:
         request.headers.get("X-Forwarded-For"),
         request.app[SETTINGS].trusted_proxies,
     )
+
+
+# Periods of the transparency report: a date (a whole day) or a time with its offset.
+_MAX_TIME_TEXT = 40
+_FIRST_DAY = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _instant(name: str, raw: str, *, end: bool) -> datetime:
+    if len(raw) > _MAX_TIME_TEXT or not raw.isascii():
+        raise FieldError(name, "must be a date (YYYY-MM-DD) or a time with its offset")
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return at + timedelta(days=1) if end else at  # `to` a date: through that day
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(name, "must be a date (YYYY-MM-DD) or a time with its offset") from None
+    if at.tzinfo is None:
+        raise FieldError(name, "must name its UTC offset (Z or +03:00)")
+    return at.astimezone(UTC)
+
+
+def period_query(request: web.Request) -> tuple[datetime, datetime]:
+    """`from` (inclusive, default 1 January of this year) and `to` (exclusive; a date counts
+    as a whole day; default now), both at most 2000-01-01 … 9999."""
+    now = datetime.now(UTC)
+    errors: list[FieldError] = []
+    bounds: list[datetime] = []
+    defaults = (("from", datetime(now.year, 1, 1, tzinfo=UTC), False), ("to", now, True))
+    for name, default, end in defaults:
+        raw = request.query.get(name)
+        try:
+            at = default if not raw else _instant(name, raw, end=end)
+            if at < _FIRST_DAY:
+                raise FieldError(name, "must be in 2000 or later")
+            bounds.append(at)
+        except FieldError as exc:
+            errors.append(exc)
+        except OverflowError:
+            errors.append(FieldError(name, "is out of range"))
+    if errors:
+        raise Invalid(errors)
+    start, end_at = bounds
+    if end_at <= start:
+        raise Invalid.one("to", "must be after `from`")
+    return start, end_at

@@ -13,6 +13,7 @@ from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
+from ..domain import Site
 from ..errors import Handler, NotFound
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
@@ -21,13 +22,13 @@ from ..ratelimit.refusals import REFUSALS
 from ..replica import READS
 from ..threadcache import THREADS
 from ..views import conditional_response, json_bytes, json_response, public_view, receipt_view
-from . import formpost
+from . import formpost, reports
 from .parsing import client_of, page_from, thread_from
 
 routes = web.RouteTableDef()
 
 COMMENTS_PATH = "/v1/sites/{site}/comments"
-_COMMENTS_RAW_PATH = re.compile(r"/v1/sites/[^/]+/comments")
+_CORS_RAW_PATHS = re.compile(r"/v1/sites/[^/]+/comments|/v1/comments/[^/]+/reports")
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Content-Type, X-Request-ID"
 # Short enough that an approval shows within seconds, long enough for a CDN to absorb a rush.
@@ -97,13 +98,19 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     origin = request.headers.get("Origin")
     resource = request.match_info.route.resource
-    if origin is None or resource is None or resource.canonical != COMMENTS_PATH:
+    if origin is None or resource is None:
         return response
-    try:
-        site = await request.app[SITES].get(request.match_info["site"])
-    except NotFound:
-        return response
-    if origin in site.origins:
+    site: Site | None = None
+    if resource.canonical == COMMENTS_PATH:
+        try:
+            site = await request.app[SITES].get(request.match_info["site"])
+        except NotFound:
+            return response
+    elif resource.canonical == reports.REPORTS_PATH:
+        # Known only once the handler found the comment approved: a missing or unapproved one
+        # answers exactly alike, headers included.
+        site = request.get(reports.REPORTED_SITE)
+    if site is not None and origin in site.origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
@@ -117,7 +124,7 @@ async def vary_on_origin(request: web.Request, response: web.StreamResponse) -> 
     304s and problems included: else a shared cache may hand a site's widget a copy stored for
     a request without Origin, which carries no Access-Control-Allow-Origin. An
     `on_response_prepare` signal, so no middleware order and no error path can skip it."""
-    if _COMMENTS_RAW_PATH.fullmatch(request.rel_url.raw_path) is None:
+    if _CORS_RAW_PATHS.fullmatch(request.rel_url.raw_path) is None:
         return  # matched by path, not route: a 405 on this path is cacheable too
     listed = {v.strip().lower() for h in response.headers.getall("Vary", []) for v in h.split(",")}
     if "origin" not in listed:

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from string import Template
 
 from ..config import Settings
-from ..domain import AppealOutcome, Comment, Site, Statement, StatementPolicy, SystemReason
+from ..domain import (
+    AppealOutcome,
+    Comment,
+    ReportCategory,
+    Site,
+    Statement,
+    StatementPolicy,
+    SystemReason,
+)
 from ..mail.compose import Quote
 from ..mail.outbox import queue_mail
 from ..mail.texts import PHRASES, REASON_WORDS
@@ -143,8 +151,12 @@ async def issue_statement(
     decided_by: int | None,
     explanation: str | None,
     legal_ground: str | None,
+    *,
+    report_category: ReportCategory | None = None,
 ) -> Statement | None:
-    """Store and mail a statement of reasons (DSA Art. 17) where the site's setting says so."""
+    """Store and mail a statement of reasons (DSA Art. 17) where the site's setting says so.
+    `report_category`: the category of the readers' notice the decision followed (its source
+    is then SOURCE_ARTICLE_16), None for a decision on the site's own initiative."""
     site = out.site
     policy = site.settings.statement_of_reasons
     if policy == StatementPolicy.OFF:
@@ -162,7 +174,7 @@ async def issue_statement(
         puid=f"{site.slug}-{uuid.uuid4().hex}",
         decision=kind,
         reason=comment.reason,
-        report_category=None,
+        report_category=report_category,
         legal_ground=legal_ground,
         legal_explanation=None,
         public_explanation=explanation,

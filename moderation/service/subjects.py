@@ -52,6 +52,7 @@ async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str,
         decisions = await subjects.decisions_of(conn, site.id, ids)
         statements = await subjects.statements_of(conn, site.id, ids)
         appeals = await subjects.appeals_of(conn, site.id, ids)
+        filed = await subjects.reports_by(conn, site.id, email_hash)
         author = await subjects.author_of(conn, site.id, email_hash)
         mails = await subjects.mails_to(conn, site.id, email_hash)
     by_comment: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
@@ -95,6 +96,23 @@ async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str,
                 "decided_at": iso(a["decided_at"]),
             }
             for a in appeals
+        ],
+        "reports_filed": [
+            {
+                "reference": r["reference"],
+                "comment_id": str(r["comment_id"]),
+                "category": r["category"],
+                "explanation": r["explanation"],
+                "legal_ground": r["legal_ground"],
+                "good_faith": r["good_faith"],
+                "reporter_name": r["reporter_name"],
+                "reporter_email": r["reporter_email"],
+                "created_at": iso(r["created_at"]),
+                "case_status": r["case_status"],
+                "outcome": r["action"],
+                "resolved_at": iso(r["resolved_at"]),
+            }
+            for r in filed
         ],
         "author": None
         if author is None
@@ -170,6 +188,7 @@ async def erase(
         counts["webhook_deliveries"] = await subjects.redact_deliveries(
             conn, site.id, ids, delete=delete, words=words
         )
+        counts["reports"] = await subjects.erase_reports(conn, site.id, email_hash, delete=delete)
         counts["mails"] = await subjects.delete_mails(conn, site.id, email_hash)
         counts.update(await subjects.delete_author(conn, site.id, email_hash))
         counts["rate_limits"] = await subjects.delete_author_limits(conn, site.id, email_hash)

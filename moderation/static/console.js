@@ -29,6 +29,14 @@
       uphold: "Uphold", reverse: "Reverse", appealBy: "The author appeals:",
       decisionWas: (reason, by) => `Decision: ${reason} (${by})`, verified: "verified address",
       sameModerator: "Another moderator must decide this appeal.",
+      reports: "Reports", keep: "Keep", remove: "Remove", k_keep: "in Reports: keep (k) or remove with a reason (r); p: previous",
+      reportedBy: (n, cats) => `${n} ${n === 1 ? "reader" : "readers"} reported it: ${cats}`,
+      didKeep: "kept", didRemove: "removed", hidden: "hidden from the thread",
+      cat: {
+        illegal_content: "illegal content", hate_speech: "hate speech", harassment: "harassment",
+        violence_or_threat: "violence or threat", privacy: "privacy", misinformation: "misinformation",
+        spam: "spam", other: "other",
+      },
     },
     ar: {
       title: "الإشراف", signIn: "دخول", signOut: "خروج", tokenLabel: "رمز المشرف",
@@ -54,6 +62,14 @@
       uphold: "تأييد القرار", reverse: "إلغاء القرار", appealBy: "يعترض الكاتب:",
       decisionWas: (reason, by) => `القرار: ${reason} (${by})`, verified: "عنوان مؤكَّد",
       sameModerator: "يجب أن يبتّ مشرف آخر في هذا الاعتراض.",
+      reports: "البلاغات", keep: "إبقاء", remove: "حذف", k_keep: "في البلاغات: إبقاء (k) أو حذف مع سبب (r)؛ p: السابق",
+      reportedBy: (n, cats) => `أبلغ عنه ${n} ${n === 1 ? "قارئ" : "قرّاء"}: ${cats}`,
+      didKeep: "أُبقي", didRemove: "حُذف", hidden: "مخفي من الصفحة",
+      cat: {
+        illegal_content: "محتوى غير قانوني", hate_speech: "خطاب كراهية", harassment: "تحرّش",
+        violence_or_threat: "عنف أو تهديد", privacy: "الخصوصية", misinformation: "معلومات مضلّلة",
+        spam: "رسائل مزعجة", other: "سبب آخر",
+      },
     },
   };
   const POLL_MS = 5000;
@@ -133,7 +149,12 @@
     const site = encodeURIComponent(state.session.site);
     const thread = $("thread-filter").value.trim();
     let items;
-    if (state.status === "appeals") {
+    if (state.status === "reports") {
+      const { ok, data } = await api("GET", `/v1/sites/${site}/reports?status=open&limit=${BATCH}`);
+      if (!ok) return;
+      // Each reported comment shown as its comment, with its reports attached.
+      items = data.items.map((report) => ({ ...report.comment, report }));
+    } else if (state.status === "appeals") {
       const { ok, data } = await api("GET", `/v1/sites/${site}/appeals?status=open&limit=${BATCH}`);
       if (!ok) return;
       // Each appeal shown as its comment, with the appeal attached.
@@ -164,7 +185,8 @@
     for (const comment of items) {
       const existing = state.items.get(comment.id);
       const same = existing && existing.comment.status === comment.status
-        && Boolean(existing.comment.appeal) === Boolean(comment.appeal);
+        && Boolean(existing.comment.appeal) === Boolean(comment.appeal)
+        && (existing.comment.report || {}).reports === (comment.report || {}).reports;
       const li = same ? existing : renderSafely(comment);
       next.set(comment.id, li);
     }
@@ -285,7 +307,23 @@
       b.addEventListener("click", () => { state.current = comment.id; action(); });
       actions.append(b);
     };
-    if (comment.appeal) {
+    if (comment.report) {
+      const { report } = comment;
+      const words = TEXT[state.lang];
+      const cats = report.categories.map((c) => words.cat[c] || c).join(state.lang === "ar" ? "، " : ", ");
+      li.append(el("p", "reported", words.reportedBy(report.reporters, cats)));
+      if (report.hidden) li.append(el("p", "decision", t("hidden")));
+      for (const item of report.items) {
+        if (!item.explanation) continue;
+        const said = el("blockquote", "appeal", item.explanation);
+        said.dir = "auto";
+        const who = el("small", "email", item.reporter_email ? ` — ${item.reporter_email}` : "");
+        said.append(who);
+        li.append(said);
+      }
+      button("keep", "approve", () => keepReported(comment.id));
+      button("remove", "reject", () => askRemove(comment.id));
+    } else if (comment.appeal) {
       const { appeal } = comment;
       const decision = appeal.decision;
       const reason = TEXT[state.lang][`r_${decision.reason}`] || decision.reason || "";
@@ -354,6 +392,30 @@
     announce(ok ? TEXT[state.lang].done(1, t(outcome === "reversed" ? "didApprove" : "didReject"))
       : status === 403 ? t("sameModerator") : t("failed"));
     await refresh();
+  }
+
+  async function keepReported(id) {
+    const { ok } = await api("POST", `/v1/comments/${id}/reports/resolve`, { action: "keep" });
+    announce(ok ? TEXT[state.lang].done(1, t("didKeep")) : t("failed"));
+    await refresh();
+  }
+
+  // The reject dialog serves removal too: a reason, and an explanation the notifiers get.
+  function askRemove(id) {
+    const dialog = $("reject-dialog");
+    $("note").value = "";
+    $("explanation").value = "";
+    dialog.returnValue = "";
+    dialog.onclose = async () => {
+      if (dialog.returnValue !== "ok") return;
+      const explanation = $("explanation").value.trim();
+      const { ok } = await api("POST", `/v1/comments/${id}/reports/resolve`, {
+        action: "remove", reason: $("reason").value, ...(explanation ? { explanation } : {}),
+      });
+      announce(ok ? TEXT[state.lang].done(1, t("didRemove")) : t("failed"));
+      await refresh();
+    };
+    dialog.showModal();
   }
 
   function askReject(ids) {
@@ -441,6 +503,11 @@
     if (!li) return;
     const { id, status } = li.comment;
     if (li.comment.appeal) return; // appeals are decided with their own buttons
+    if (li.comment.report) {
+      if (key === "k") keepReported(id);
+      else if (key === "r") askRemove(id);
+      return;
+    }
     if (key === "a" && status !== "approved") decide([id], "approve");
     else if (key === "r") askReject([id]);
     else if (key === "s" && status === "pending") decide([id], "reject", { reason: "spam" });
@@ -457,7 +524,8 @@
     if (document.querySelector("dialog[open]")) return;
     const key = event.key;
     if (key === "j") move(1);
-    else if (key === "k") move(-1);
+    else if (key === "k" && state.status === "reports") currentAction(key);
+    else if (key === "k" || (key === "p" && state.status === "reports")) move(-1);
     else if (key === "u") undo();
     else if (key === "?") $("keys-dialog").showModal();
     else if ("arsx".includes(key) && key.length === 1) currentAction(key);

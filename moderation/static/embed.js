@@ -17,6 +17,16 @@
       notify: "Email me when my comment is published or answered",
       unverified: "Thank you. Please check your email: your comment is published for moderation once you confirm your address.",
       confirmed: "Your email address is confirmed. Your next comments will be recognised as yours.",
+      report: "Report", reportCategory: "What is wrong?", reportExplanation: "Explain why",
+      reportEmail: "Your email, for the receipt and the decision (optional)",
+      goodFaith: "I believe in good faith that this notice is accurate and complete",
+      sendReport: "Send report", reported: "Thank you. Your report was received; its reference is",
+      reportTooMany: "Too many reports; please try again later.",
+      categories: {
+        illegal_content: "Illegal content", hate_speech: "Hate speech", harassment: "Harassment",
+        violence_or_threat: "Violence or a threat", privacy: "A breach of privacy",
+        misinformation: "Misinformation", spam: "Spam", other: "Something else",
+      },
     },
     ar: {
       heading: "التعليقات", none: "لا توجد تعليقات بعد.", reply: "رد", cancelReply: "إلغاء الرد",
@@ -31,6 +41,16 @@
       notify: "راسلني عند نشر تعليقي أو الرد عليه",
       unverified: "شكرًا لك. يرجى مراجعة بريدك: يُرسل تعليقك إلى المراجعة بعد تأكيد عنوانك.",
       confirmed: "تم تأكيد عنوان بريدك. ستُعرف تعليقاتك التالية بأنها منك.",
+      report: "إبلاغ", reportCategory: "ما المشكلة؟", reportExplanation: "اشرح السبب",
+      reportEmail: "بريدك الإلكتروني لإيصال الاستلام والقرار (اختياري)",
+      goodFaith: "أقرّ بحسن نية بأن هذا البلاغ دقيق وكامل",
+      sendReport: "أرسل البلاغ", reported: "شكرًا لك. تلقّينا بلاغك، ورقمه المرجعي",
+      reportTooMany: "بلاغات كثيرة؛ حاول لاحقًا.",
+      categories: {
+        illegal_content: "محتوى غير قانوني", hate_speech: "خطاب كراهية", harassment: "تحرّش",
+        violence_or_threat: "عنف أو تهديد", privacy: "انتهاك الخصوصية",
+        misinformation: "معلومات مضلّلة", spam: "رسائل مزعجة", other: "سبب آخر",
+      },
     },
   };
   const CSS = `
@@ -62,6 +82,10 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
 .to{font-size:.9em}
 .k{display:flex;gap:.4rem;align-items:center;font-weight:400}
 .k input{inline-size:auto}
+.a{display:flex;gap:1rem}
+.f{color:#8a1c1c}
+.rp{padding:.6rem;border:1px solid #eee;border-radius:4px}
+select{font:inherit;padding:.3rem}
 `;
 
   const script = document.currentScript
@@ -140,7 +164,10 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
     body.innerHTML = c.body_html; // sanitized by the server: allowlisted tags, safe links
     const reply = el("button", { type: "button", className: "r" }, text.reply);
     reply.addEventListener("click", () => replyTo(c, item));
-    const item = el("li", { id: `comment-${c.id}` }, el("article", {}, el("header", {}, name, time), body, reply));
+    const flag = el("button", { type: "button", className: "r f" }, text.report);
+    flag.addEventListener("click", () => toggleReport(c, item));
+    const actions = el("div", { className: "a" }, reply, flag);
+    const item = el("li", { id: `comment-${c.id}` }, el("article", {}, el("header", {}, name, time), body, actions));
     return item;
   }
 
@@ -281,6 +308,91 @@ input,textarea{font:inherit;padding:.4rem;border:1px solid #bbb;border-radius:4p
       submit.textContent = text.submit;
     }
   });
+
+  // ---- reporting a comment (DSA Art. 16 notice) ------------------------------------------
+  function toggleReport(c, item) {
+    const open = item.querySelector(":scope > .rp");
+    if (open) { open.remove(); return; }
+    const errs = {};
+    const controls = {};
+    function row(name, label, control) {
+      const id = `mc-r${c.id}-${name}`;
+      control.id = id;
+      control.name = name;
+      const error = el("span", { className: "e", id: `${id}-e` });
+      control.setAttribute("aria-describedby", error.id);
+      controls[name] = control;
+      errs[name] = error;
+      return el("label", { htmlFor: id }, label, control, error);
+    }
+    const category = el("select", {});
+    for (const [value, label] of Object.entries(text.categories)) {
+      category.append(el("option", { value }, label));
+    }
+    const faith = el("input", { type: "checkbox" });
+    const faithRow = row("good_faith", "", faith);
+    faithRow.className = "k";
+    faithRow.replaceChildren(faith, text.goodFaith, errs.good_faith);
+    const trap = el("input", { type: "text", name: "url", tabIndex: -1, autocomplete: "off" });
+    const status = el("div", { className: "s", role: "status" });
+    status.setAttribute("aria-live", "polite");
+    const send = el("button", { type: "submit" }, text.sendReport);
+    const panel = el("form", { className: "rp", noValidate: true },
+      row("category", text.reportCategory, category),
+      row("explanation", text.reportExplanation, el("textarea", { rows: 3, maxLength: 2000, dir: "auto" })),
+      row("reporter_email", text.reportEmail, el("input", { type: "email", autocomplete: "email", maxLength: 254, dir: "ltr" })),
+      faithRow,
+      el("div", { className: "h", "aria-hidden": "true" }, el("label", {}, "URL", trap)),
+      status,
+      el("div", {}, send),
+    );
+    const showFaith = () => { faithRow.hidden = category.value !== "illegal_content"; };
+    category.addEventListener("change", showFaith);
+    showFaith();
+    function tell(message, bad) {
+      status.className = bad ? "s x" : "s";
+      status.textContent = message;
+    }
+    panel.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      for (const name of Object.keys(errs)) {
+        errs[name].textContent = "";
+        controls[name].removeAttribute("aria-invalid");
+      }
+      const payload = { category: category.value };
+      if (controls.explanation.value) payload.explanation = controls.explanation.value;
+      if (controls.reporter_email.value) payload.reporter_email = controls.reporter_email.value;
+      if (category.value === "illegal_content") payload.good_faith = faith.checked;
+      if (trap.value) payload.url = trap.value;
+      send.disabled = true;
+      try {
+        const response = await fetch(`${base}/v1/comments/${encodeURIComponent(c.id)}/reports`, {
+          method: "POST", credentials: "omit",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify(payload),
+        });
+        const data = await response.json().catch(() => ({}));
+        if (response.status === 202) {
+          panel.replaceChildren(status);
+          tell("");
+          status.append(`${text.reported} `, el("bdi", { dir: "ltr" }, data.reference), ".");
+        } else if (response.status === 422 && Array.isArray(data.errors)) {
+          for (const { field: name, message } of data.errors) {
+            if (!errs[name]) continue;
+            errs[name].textContent = message;
+            controls[name].setAttribute("aria-invalid", "true");
+          }
+          tell(text.invalid, true);
+        } else tell(response.status === 429 ? text.reportTooMany : text.failed, true);
+      } catch {
+        tell(text.failed, true);
+      } finally {
+        send.disabled = false;
+      }
+    });
+    item.querySelector("article").after(panel);
+    category.focus();
+  }
 
   // Back from the form posted without JavaScript (303 to this page with a status fragment).
   const status = /(?:^#|&)comment-status=(\w+)/.exec(location.hash);

@@ -91,7 +91,7 @@ async def approved_in_thread(
     if after is None:
         rows = await conn.fetch(
             f"""SELECT {COMMENT_COLUMNS} FROM comments
-                 WHERE site_id = $1 AND thread = $2 AND status = 'approved'
+                 WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND NOT hidden
                  ORDER BY created_at, id LIMIT $3""",
             site_id,
             thread,
@@ -100,7 +100,7 @@ async def approved_in_thread(
     else:
         rows = await conn.fetch(
             f"""SELECT {COMMENT_COLUMNS} FROM comments
-                 WHERE site_id = $1 AND thread = $2 AND status = 'approved'
+                 WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND NOT hidden
                    AND (created_at, id) > ($3, $4)
                  ORDER BY created_at, id LIMIT $5""",
             site_id,

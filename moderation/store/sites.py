@@ -6,14 +6,24 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain import Actor, Language, Policy, Role, Site, SiteSettings, StatementPolicy
+from ..domain import (
+    Actor,
+    Language,
+    Policy,
+    ReportAction,
+    Role,
+    Site,
+    SiteSettings,
+    StatementPolicy,
+)
 from . import Connection, rows_affected
 
 SITE_COLUMNS = "id, slug, name, origins"
 SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
     st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
     st.language, st.public_url, st.terms_url, st.require_verified_email,
-    st.statement_of_reasons, st.redress_text"""
+    st.statement_of_reasons, st.redress_text,
+    st.report_threshold, st.report_action"""
 
 
 def _settings(row: Mapping[str, Any]) -> SiteSettings:
@@ -32,6 +42,8 @@ def _settings(row: Mapping[str, Any]) -> SiteSettings:
         require_verified_email=row["require_verified_email"],
         statement_of_reasons=StatementPolicy(row["statement_of_reasons"]),
         redress_text=row["redress_text"],
+        report_threshold=row["report_threshold"],
+        report_action=ReportAction(row["report_action"]),
     )
 
 
@@ -66,8 +78,8 @@ async def update_settings(
                                       flood_seconds, hourly_limit, mail_sender_name,
                                       mail_reply_to, language, public_url, terms_url,
                                       require_verified_email, statement_of_reasons,
-                                      redress_text)
-           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                                      redress_text, report_threshold, report_action)
+           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
            ON CONFLICT (site_id) DO UPDATE SET
                policy = CASE WHEN 'policy' = any($2::text[])
                     THEN excluded.policy ELSE site_settings.policy END,
@@ -98,10 +110,15 @@ async def update_settings(
                     THEN excluded.statement_of_reasons ELSE site_settings.statement_of_reasons END,
                redress_text = CASE WHEN 'redress_text' = any($2::text[])
                     THEN excluded.redress_text ELSE site_settings.redress_text END,
+               report_threshold = CASE WHEN 'report_threshold' = any($2::text[])
+                    THEN excluded.report_threshold ELSE site_settings.report_threshold END,
+               report_action = CASE WHEN 'report_action' = any($2::text[])
+                    THEN excluded.report_action ELSE site_settings.report_action END,
                updated_at = now()
            RETURNING policy, max_links, banned_terms, suspect_terms, flood_seconds, hourly_limit,
                      mail_sender_name, mail_reply_to, language, public_url, terms_url,
-                     require_verified_email, statement_of_reasons, redress_text""",
+                     require_verified_email, statement_of_reasons, redress_text,
+                     report_threshold, report_action""",
         site_id,
         list(changes),
         wanted.policy.value,
@@ -118,6 +135,8 @@ async def update_settings(
         wanted.require_verified_email,
         wanted.statement_of_reasons.value,
         wanted.redress_text,
+        wanted.report_threshold,
+        wanted.report_action.value,
     )
     assert row is not None
     return _settings(dict(row))

@@ -9,9 +9,6 @@ from typing import Any
 from . import Connection, rows_affected
 from .comments import COMMENT_COLUMNS
 
-# The webhook events whose payload is a comment's public view (name, website, body).
-COMMENT_EVENTS = ["comment.created", "comment.approved", "comment.rejected"]
-
 
 @dataclass(frozen=True, slots=True)
 class ErasedComment:
@@ -74,6 +71,20 @@ async def author_of(conn: Connection, site_id: int, email_hash: bytes) -> Any:
                   EXISTS (SELECT 1 FROM mail_suppressions
                            WHERE site_id = $1 AND recipient_hash = $2) AS undeliverable
              FROM authors WHERE site_id = $1 AND email_hash = $2""",
+        site_id,
+        email_hash,
+    )
+
+
+async def reports_by(conn: Connection, site_id: int, email_hash: bytes) -> list[Any]:
+    """The reports the address filed (issue 12), with their case's outcome."""
+    return await conn.fetch(
+        """SELECT r.reference, r.comment_id, r.category, r.explanation, r.legal_ground,
+                  r.good_faith, r.reporter_name, r.reporter_email, r.created_at,
+                  c.status AS case_status, c.action, c.resolved_at
+             FROM reports r JOIN report_cases c ON c.site_id = r.site_id AND c.id = r.case_id
+            WHERE r.site_id = $1 AND r.reporter_hash = $2
+            ORDER BY r.created_at, r.id""",
         site_id,
         email_hash,
     )
@@ -180,15 +191,36 @@ async def redact_deliveries(
                           jsonb_set(jsonb_set(body::jsonb, '{data,name}', to_jsonb($3::text)),
                                     '{data,website}', 'null'::jsonb) AS named
                      FROM webhook_deliveries
-                    WHERE site_id = $1 AND event_type = any($6::text[])
-                      AND body::jsonb #>> '{data,id}' = any($2::text[])) r
+                    -- The events whose payload is a comment's public view (the partial index
+                    -- webhook_deliveries_comment of sql/0012 has these literals).
+                    WHERE site_id = $1
+                      AND event_type IN ('comment.created', 'comment.approved',
+                                         'comment.rejected')
+                      AND (body::jsonb #>> '{data,id}') = any($2::text[])) r
             WHERE d.site_id = $1 AND d.id = r.id""",
         site_id,
         [str(i) for i in comment_ids],
         words.name,
         delete,
         words.body_html,
-        COMMENT_EVENTS,
+    )
+    return rows_affected(status)
+
+
+async def erase_reports(conn: Connection, site_id: int, email_hash: bytes, *, delete: bool) -> int:
+    """The reports stay (their cases and counts stand) but no longer name their reporter:
+    the name, the address, its keyed hash (replaced by random bytes, still unique per comment)
+    and the network's; with `delete` also the reporter's explanation and legal ground."""
+    status = await conn.execute(
+        """UPDATE reports
+              SET reporter_name = NULL, reporter_email = NULL, network_hash = NULL,
+                  reporter_hash = sha256(convert_to(gen_random_uuid()::text, 'UTF8')),
+                  explanation = CASE WHEN $3 THEN NULL ELSE explanation END,
+                  legal_ground = CASE WHEN $3 THEN NULL ELSE legal_ground END
+            WHERE site_id = $1 AND reporter_hash = $2""",
+        site_id,
+        email_hash,
+        delete,
     )
     return rows_affected(status)
 

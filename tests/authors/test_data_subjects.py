@@ -147,6 +147,17 @@ async def sara_everywhere(
     await eventually(
         lambda: client.app[POOL].fetchval("SELECT count(*) FROM mail_suppressions"), 10
     )
+    # Sara reports another reader's comment, giving her name and address (issue 12).
+    report = await client.post(
+        f"/v1/comments/{reply['id']}/reports",
+        json={
+            "category": "harassment",
+            "explanation": "يهاجمني باسمي، سارة أحمد",
+            "reporter_name": "سارة أحمد",
+            "reporter_email": SARA,
+        },
+    )
+    assert report.status == 202, await report.text()
     await eventually(
         lambda: client.app[POOL].fetchval(
             "SELECT NOT EXISTS (SELECT 1 FROM mail_outbox WHERE status = 'pending')"
@@ -171,7 +182,13 @@ async def test_an_admin_exports_then_anonymizes_an_address_and_no_column_holds_i
     pool = client.app[POOL]
     texts, raw = needles(await site_id(client, site), SARA)
     searched, before = await columns_holding(pool, texts, raw)
-    assert {"comments.email", "comments.email_hash", "mail_outbox.recipient"} <= set(before)
+    assert {
+        "comments.email",
+        "comments.email_hash",
+        "mail_outbox.recipient",
+        "reports.reporter_email",
+        "reports.reporter_hash",
+    } <= set(before)
 
     document = await export(
         client, site, "sara.ahmed@example.com".replace("sara.ahmed", "Sara.Ahmed")
@@ -194,11 +211,15 @@ async def test_an_admin_exports_then_anonymizes_an_address_and_no_column_holds_i
     assert document["author"]["verified_at"] is not None and document["author"]["undeliverable"]
     assert {m["kind"] for m in document["mails"]} >= {"confirm", "approved", "statement", "reply"}
     assert len(document["statements_of_reasons"]) == 1
+    [filed] = document["reports_filed"]
+    assert (filed["comment_id"], filed["reporter_name"]) == (sara["reply"]["id"], "سارة أحمد")
+    assert filed["category"] == "harassment" and filed["case_status"] == "open"
 
     done = await erase(client, site, SARA, "anonymize")
     assert done["erased"]["comments"] == 3 and done["erased"]["authors"] == 1
     assert done["erased"]["mail_suppressions"] == 1 and done["erased"]["rate_limits"] >= 1
     assert done["erased"]["appeals"] == 1 and done["erased"]["audit_notes"] == 1
+    assert done["erased"]["reports"] == 1
     assert sorted(done["comment_ids"]) == sorted(
         [sara["first"]["id"], sara["rejected"]["id"], sara["third"]["id"]]
     )
@@ -287,6 +308,7 @@ async def test_an_unknown_address_gets_the_same_shape_and_bad_input_a_422_naming
         "comments": [],
         "statements_of_reasons": [],
         "appeals": [],
+        "reports_filed": [],
         "author": None,
         "mails": [],
     }

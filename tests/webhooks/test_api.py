@@ -26,6 +26,8 @@ ALL = [
     "comment.created",
     "comment.approved",
     "comment.rejected",
+    "comment.reported",
+    "report.resolved",
     "endpoint.disabled",
     "appeal.created",
     "appeal.decided",
