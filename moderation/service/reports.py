@@ -24,6 +24,7 @@ from ..domain import (
     ReportAction,
     ReportCase,
     ReportCategory,
+    Resolution,
     Role,
     Site,
     Status,
@@ -263,20 +264,10 @@ async def resolve(
         comment = await comments.get(conn, actor.site_id, comment_id)
         assert comment is not None
         thread_changed = False
-        if resolution.action.value == "keep":
+        before = comment.status
+        if resolution.action == Resolution.KEEP:
             if was_hidden:
                 thread_changed = await reports.set_hidden(conn, actor.site_id, comment_id, False)
-            await audit.record(
-                conn,
-                actor,
-                comment_id,
-                action="keep_reported",
-                from_status=comment.status.value,
-                to_status=comment.status.value,
-                reason=None,
-                note=None,
-                request_id=request_id,
-            )
         else:
             removed = await comments.change_status(
                 conn,
@@ -308,17 +299,17 @@ async def resolve(
                     None,
                     report_category=_main_category(filed),
                 )
-            await audit.record(
-                conn,
-                actor,
-                comment_id,
-                action="remove_reported",
-                from_status=Status.APPROVED.value,
-                to_status=comment.status.value,
-                reason=reason,
-                note=None,
-                request_id=request_id,
-            )
+        await audit.record(
+            conn,
+            actor,
+            comment_id,
+            action=f"{resolution.action.value}_reported",  # keep_reported | remove_reported
+            from_status=before.value,
+            to_status=comment.status.value,
+            reason=reason,
+            note=None,
+            request_id=request_id,
+        )
         if thread_changed:
             await comments.announce_thread_change(conn, actor.site_id, comment.thread)
         await webhooks.enqueue(
