@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import multiprocessing
 import os
 import signal
@@ -21,11 +22,13 @@ from . import service
 from .config import ConfigError, Settings
 from .db import create_pool
 from .deadlines import server_options
-from .domain import Role
+from .domain import EraseMode, Role
 from .embedded import EmbeddedUnavailable, local_secret, start_embedded_postgres
-from .errors import Problem
+from .errors import FieldError, Problem
 from .logs import configure_logging
 from .migrate import migrate
+from .schemas import parse_email
+from .views import erasure_view
 
 DEMO_SITE = "demo"
 log = structlog.get_logger("moderation.cli")
@@ -93,6 +96,30 @@ def _parser() -> argparse.ArgumentParser:
     create_token.add_argument("--role", required=True, choices=[r.value for r in Role])
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)
+
+    data = commands.add_parser(
+        "data", help="a data subject's rights: export or erase what is held about an address"
+    ).add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    export = data.add_parser(
+        "export", help="print, as JSON, everything held about an address on a site"
+    )
+    export.add_argument("--site", required=True, metavar="SLUG")
+    export.add_argument("--email", required=True)
+    erase = data.add_parser(
+        "erase", help="erase an address's data on a site (or on every site) and print the counts"
+    )
+    where = erase.add_mutually_exclusive_group(required=True)
+    where.add_argument("--site", metavar="SLUG")
+    where.add_argument(
+        "--all-sites", action="store_true", help="every site, each erased on its own"
+    )
+    erase.add_argument("--email", required=True)
+    erase.add_argument(
+        "--mode",
+        choices=[m.value for m in EraseMode],
+        default=EraseMode.ANONYMIZE.value,
+        help="anonymize: keep the text under a 'deleted author' (default); delete: the text too",
+    )
     return parser
 
 
@@ -263,6 +290,45 @@ async def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"revoked token {args.id}", file=sys.stderr)
 
 
+def _email(text: str) -> str:
+    try:
+        return parse_email(text)
+    except FieldError as exc:
+        raise CommandError(f"--email {exc.message}") from None
+
+
+async def _data_export(settings: Settings, args: argparse.Namespace) -> None:
+    email = _email(args.email)
+
+    async def export(pool: asyncpg.Pool) -> dict[str, Any]:
+        site = await service.subjects.site_named(pool, args.site)
+        email_hash = service.subjects.subject_hash(settings.secret_key, site, email)
+        return await service.subjects.export(pool, site, email_hash)
+
+    print(json.dumps(await _with_pool(settings, export), ensure_ascii=False, indent=2))
+
+
+async def _data_erase(settings: Settings, args: argparse.Namespace) -> None:
+    email, mode = _email(args.email), EraseMode(args.mode)
+
+    async def erase(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+        if args.all_sites:
+            targets = await service.subjects.every_site(pool)
+        else:
+            targets = [await service.subjects.site_named(pool, args.site)]
+        done = []
+        for site in targets:
+            email_hash = service.subjects.subject_hash(settings.secret_key, site, email)
+            erasure = await service.subjects.erase(
+                pool, site, email_hash, mode, actor=None, threads=None
+            )
+            done.append(erasure_view(site.slug, erasure))
+        return done
+
+    results = await _with_pool(settings, erase)
+    print(json.dumps(results if args.all_sites else results[0], ensure_ascii=False, indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -273,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host or settings.host,
                 port=args.port if args.port is not None else settings.port,
             )
-        configure_logging(as_json=settings.log_json, level=settings.log_level)
+        # `data` prints its JSON on stdout: its log lines go to stderr.
+        log_stream = sys.stderr if args.command == "data" else None
+        configure_logging(as_json=settings.log_json, level=settings.log_level, stream=log_stream)
         if args.command == "worker" and not settings.database_url:
             # An embedded database belongs to the one process that started it.
             raise CommandError("worker needs DATABASE_URL: the database `serve` uses")
@@ -291,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_token_create(settings, args))
         elif args.command == "token":
             asyncio.run(_token_revoke(settings, args))
+        elif args.command == "data" and args.data_command == "export":
+            asyncio.run(_data_export(settings, args))
+        elif args.command == "data":
+            asyncio.run(_data_erase(settings, args))
     except (CommandError, ConfigError, EmbeddedUnavailable) as exc:
         print(f"moderation: {exc}", file=sys.stderr)
         return 2

@@ -107,6 +107,24 @@ class Language(StrEnum):
         return "rtl" if self is Language.AR else "ltr"
 
 
+class EraseMode(StrEnum):
+    """How an author's data is erased (issue 13)."""
+
+    # The comments' text stays public under a "deleted author"; who wrote it goes.
+    ANONYMIZE = "anonymize"
+    # The text goes too; each comment stays as a "comment removed" placeholder in its thread.
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What one erase changed, per place; the same shape (all zero) for an unknown address."""
+
+    mode: EraseMode
+    comment_ids: list[int]
+    counts: dict[str, int]
+
+
 @dataclass(frozen=True, slots=True)
 class SiteSettings:
     policy: Policy = Policy.PRE_MODERATE
@@ -166,8 +184,9 @@ class Comment:
     thread: str
     parent_id: int | None
     name: str
-    email: str
-    email_hash: bytes
+    # None once the author's data was erased (issue 13; `erased` says how).
+    email: str | None
+    email_hash: bytes | None
     website: str | None
     body_text: str
     body_html: str
@@ -183,6 +202,7 @@ class Comment:
     notify: bool = False
     page_url: str | None = None
     proven: bool = False
+    erased: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Comment:

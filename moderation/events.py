@@ -23,6 +23,8 @@ class Event(StrEnum):
     # An author appealed a decision; a moderator decided the appeal (issue 11).
     APPEAL_CREATED = "appeal.created"
     APPEAL_DECIDED = "appeal.decided"
+    # An author's data was erased (issue 13): the comment ids only, so sites erase their copies.
+    AUTHOR_ERASED = "author.erased"
 
 
 ALL_EVENTS = tuple(e.value for e in Event)

@@ -8,7 +8,17 @@ from typing import Any, overload
 from aiohttp import web
 
 from . import jsontext
-from .domain import Appeal, AuditEntry, Comment, Report, ReportCase, SiteSettings, Statement, Status
+from .domain import (
+    Appeal,
+    AuditEntry,
+    Comment,
+    Erasure,
+    Report,
+    ReportCase,
+    SiteSettings,
+    Statement,
+    Status,
+)
 
 
 @overload
@@ -106,7 +116,9 @@ def queue_item_view(
     comment: Comment, site_slug: str, histories: dict[bytes, tuple[int, int]]
 ) -> dict[str, Any]:
     """A moderator's view plus the author's record on this site (moderators only)."""
-    approved, rejected = histories.get(comment.email_hash, (0, 0))
+    # An erased author has no history to show: the link to it went with the address.
+    key = comment.email_hash
+    approved, rejected = (0, 0) if key is None else histories.get(key, (0, 0))
     return {
         **moderator_view(comment, site_slug),
         "author": {"approved": approved, "rejected": rejected},
@@ -222,4 +234,15 @@ def appeal_view(appeal: Appeal, statement: Statement) -> dict[str, Any]:
             "automated": statement.automated_detection,
             "at": iso(statement.created_at),
         },
+    }
+
+
+def erasure_view(site_slug: str, erasure: Erasure) -> dict[str, Any]:
+    """Counts per place and the comment ids (as in the `author.erased` event); never the
+    address."""
+    return {
+        "site": site_slug,
+        "mode": erasure.mode.value,
+        "comment_ids": [str(i) for i in erasure.comment_ids],
+        "erased": erasure.counts,
     }

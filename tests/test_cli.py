@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -9,13 +10,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
 
 from moderation import tokens
+from moderation.app import create_app
 from moderation.migrate import migrate
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, make_settings, make_site
 from tests.support import eventually
 
 
@@ -37,6 +40,8 @@ def test_every_command_has_help() -> None:
         ["site", "create", "--help"],
         ["token", "create", "--help"],
         ["token", "revoke", "--help"],
+        ["data", "export", "--help"],
+        ["data", "erase", "--help"],
     ):
         result = run_cli(*args, env=dict(os.environ))
         assert result.returncode == 0 and "usage:" in result.stdout
@@ -76,6 +81,72 @@ async def test_sites_and_tokens_are_managed_from_the_command_line(cli_env: dict[
     assert duplicate.returncode != 0
     bad_slug = run_cli("site", "create", "Not A Slug!", env=cli_env)
     assert bad_slug.returncode != 0 and "slug" in bad_slug.stderr
+
+
+async def test_an_operator_exports_and_erases_an_address_on_one_site_or_on_all(
+    cli_env: dict[str, str], aiohttp_client: Any
+) -> None:
+    assert run_cli("migrate", env=cli_env).returncode == 0
+    client = await aiohttp_client(create_app(make_settings(cli_env["DATABASE_URL"])))
+    for slug in ("al-akhbar", "the-daily"):
+        await make_site(client, slug)  # without limits: one client posts them all
+    for slug, email, body in (
+        ("al-akhbar", "Layla@Example.com", "تعليق ليلى الأول"),
+        ("al-akhbar", "omar@example.com", "تعليق عمر"),
+        ("the-daily", "layla@example.com", "Layla's comment on the daily"),
+    ):
+        response = await client.post(
+            f"/v1/sites/{slug}/comments",
+            json={"thread": "t", "name": "Layla", "email": email, "body": body},
+        )
+        assert response.status == 202, await response.text()
+
+    exported = run_cli(
+        "data", "export", "--site", "al-akhbar", "--email", "layla@example.com", env=cli_env
+    )
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert [c["body_text"] for c in document["comments"]] == ["تعليق ليلى الأول"]
+    assert document["comments"][0]["email"] == "Layla@example.com"
+
+    erased = run_cli(
+        "data",
+        "erase",
+        "--all-sites",
+        "--email",
+        "LAYLA@example.com",
+        "--mode",
+        "delete",
+        env=cli_env,
+    )
+    assert erased.returncode == 0, erased.stderr
+    results = json.loads(erased.stdout)
+    assert [(r["site"], r["mode"], r["erased"]["comments"]) for r in results] == [
+        ("al-akhbar", "delete", 1),
+        ("the-daily", "delete", 1),
+    ]
+    conn = await asyncpg.connect(cli_env["DATABASE_URL"])
+    try:
+        rows = await conn.fetch("SELECT email, body_text FROM comments ORDER BY body_text")
+    finally:
+        await conn.close()
+    assert sorted((r["body_text"], r["email"] or "") for r in rows) == [
+        ("Comment removed", ""),
+        ("Comment removed", ""),
+        ("تعليق عمر", "omar@example.com"),
+    ]
+    again = run_cli(
+        "data", "erase", "--site", "al-akhbar", "--email", "layla@example.com", env=cli_env
+    )
+    assert json.loads(again.stdout)["erased"]["comments"] == 0  # the same answer, nothing left
+    bad = run_cli("data", "erase", "--site", "al-akhbar", "--email", "no address", env=cli_env)
+    assert bad.returncode == 2 and "--email" in bad.stderr
+    nowhere = run_cli(
+        "data", "export", "--site", "nowhere", "--email", "a@example.com", env=cli_env
+    )
+    assert nowhere.returncode == 1 and "no site 'nowhere'" in nowhere.stderr
+    both = run_cli("data", "erase", "--email", "a@example.com", env=cli_env)
+    assert both.returncode == 2 and "--site" in both.stderr
 
 
 def _free_port() -> int:

@@ -16,6 +16,7 @@ from . import (
     reportpage,
     reports,
     settings,
+    subjects,
     webhooks,
 )
 
@@ -27,6 +28,7 @@ routes: list[web.AbstractRouteDef] = [
     *claims.routes,
     *console.routes,
     *settings.routes,
+    *subjects.routes,
     *webhooks.routes,
     *mail.routes,
     *authors.routes,

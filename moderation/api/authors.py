@@ -16,11 +16,12 @@ from ..auth import require_site
 from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
-from ..domain import Language, LinkState, Role, Site
+from ..domain import EraseMode, Language, LinkState, Role, Site
 from ..errors import Invalid, NotFound, Problem
-from ..schemas import Fields, _bounded, _string, parse_email, read_payload
-from ..service import authors
+from ..schemas import Fields, _bounded, _string, one_of, parse_email, read_payload
+from ..service import authors, subjects
 from ..text.hygiene import clean_body
+from ..threadcache import THREADS
 from ..views import json_response, own_comment_view
 
 routes = web.RouteTableDef()
@@ -49,6 +50,17 @@ WORDS: dict[Language, dict[str, str]] = {
         "own_title": "Your comments",
         "own_download": "Download them as JSON",
         "own_none": "No comments.",
+        "erase_link": "Erase my data from this site",
+        "erase_title": "Erase your data",
+        "erase_text": "Choose what to erase. Your name, address, website and IP address are "
+        "removed from every comment, and the site forgets your address (confirmation, "
+        "notifications, mails). This cannot be undone.",
+        "erase_anonymize": "Keep my comments' text, shown under “Deleted author”",
+        "erase_delete": "Remove my comments' text too (replies stay, under “Comment removed”)",
+        "erase_button": "Erase my data",
+        "erased_title": "Your data was erased",
+        "erased_text": "Your data on this site was erased. Links in earlier mails no longer "
+        "show anything.",
         "statuses": "unverified:waiting for your confirmation,pending:awaiting moderation,"
         "approved:published,rejected:not published",
         "not-found": "This link is not valid. Check that it was copied whole.",
@@ -80,6 +92,16 @@ WORDS: dict[Language, dict[str, str]] = {
         "own_title": "تعليقاتك",
         "own_download": "تنزيلها بصيغة JSON",
         "own_none": "لا تعليقات.",
+        "erase_link": "محو بياناتي من هذا الموقع",
+        "erase_title": "محو بياناتك",
+        "erase_text": "اختر ما تريد محوه. يُزال اسمك وعنوان بريدك وموقعك وعنوان IP من كل "
+        "تعليقاتك، وينسى الموقع عنوانك (التأكيد والتنبيهات والرسائل). لا يمكن التراجع عن ذلك.",
+        "erase_anonymize": "أبقِ نص تعليقاتي، باسم «كاتب محذوف»",
+        "erase_delete": "احذف نص تعليقاتي أيضاً (تبقى الردود تحت «تعليق محذوف»)",
+        "erase_button": "محو بياناتي",
+        "erased_title": "تم محو بياناتك",
+        "erased_text": "تم محو بياناتك على هذا الموقع. لم تعد الروابط في الرسائل السابقة "
+        "تعرض شيئاً.",
         "statuses": "unverified:بانتظار تأكيدك,pending:بانتظار الإشراف,approved:منشور,"
         "rejected:غير منشور",
         "not-found": "هذا الرابط غير صالح. تأكد من نسخه كاملاً.",
@@ -324,8 +346,39 @@ async def own_page(request: web.Request, site: Site) -> web.Response:
         f'<p><a href="{html.escape(link)}/comments.json" download>'
         f"{html.escape(words['own_download'])}</a></p>\n"
         + (f"<ol>{items}</ol>" if mine else f"<p>{html.escape(words['own_none'])}</p>")
+        + f'\n<p><a href="{html.escape(link)}/erase">{html.escape(words["erase_link"])}</a></p>'
     )
     return _page(site, words["own_title"], body)
+
+
+@routes.get(BASE + "/me/{link}/erase")
+@page
+async def erase_page(request: web.Request, site: Site) -> web.Response:
+    """The confirm step: a `GET` (a mail scanner following the link) erases nothing."""
+    authors.check_author_page_link(request.app[SETTINGS], site, request.match_info["link"])
+    words = _words(site)
+    choices = "".join(
+        f'<p><label><input type="radio" name="mode" value="{mode.value}"'
+        f"{' checked' if mode == EraseMode.ANONYMIZE else ''}> "
+        f"{html.escape(words['erase_' + mode.value])}</label></p>"
+        for mode in EraseMode
+    )
+    return _page(site, words["erase_title"], _form(words, "erase_text", "erase_button", choices))
+
+
+@routes.post(BASE + "/me/{link}/erase")
+@page
+async def erase_submit(request: web.Request, site: Site) -> web.Response:
+    fields = Fields(await read_payload(request, allow_form=True))
+    mode = fields.take("mode", one_of(EraseMode), required=False) or EraseMode.ANONYMIZE
+    fields.check()
+    settings = request.app[SETTINGS]
+    email_hash = authors.check_author_page_link(settings, site, request.match_info["link"])
+    await subjects.erase(
+        request.app[POOL], site, email_hash, mode, actor=None, threads=request.app[THREADS]
+    )
+    words = _words(site)
+    return _page(site, words["erased_title"], f"<p>{html.escape(words['erased_text'])}</p>")
 
 
 @routes.get(BASE + "/me/{link}/comments.json")

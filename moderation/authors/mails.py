@@ -75,6 +75,19 @@ def comment_link(comment: Comment) -> str | None:
     return None if comment.page_url is None else f"{comment.page_url}#comment-{comment.id}"
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    email: str
+    email_hash: bytes
+
+
+def recipient(comment: Comment) -> Recipient | None:
+    """Where mail about the comment goes; None once its author's data was erased."""
+    if comment.email is None or comment.email_hash is None:
+        return None
+    return Recipient(comment.email, comment.email_hash)
+
+
 async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> None:
     """A new comment (not spam, not a duplicate): the confirmation link for an address that
     has not proven itself, and the statement of a word rule's rejection."""
@@ -84,21 +97,20 @@ async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> Non
         return
     if comment.status.value == "approved":
         await notify_reply(conn, out, comment)
-    if comment.proven:
+    to = recipient(comment)
+    if comment.proven or to is None:
         return
-    known = await authors.author(conn, site.id, comment.email_hash)
+    known = await authors.author(conn, site.id, to.email_hash)
     waiting = comment.status.value == "unverified"
     if known is not None and known.verified and not waiting:
         return
-    if not await authors.confirmation_due(
-        conn, site.id, comment.email_hash, CONFIRMATION_QUIET_SECONDS
-    ):
+    if not await authors.confirmation_due(conn, site.id, to.email_hash, CONFIRMATION_QUIET_SECONDS):
         return
     token = links.random_token()
     await authors.insert_confirmation(
         conn,
         site.id,
-        comment.email_hash,
+        to.email_hash,
         links.token_hash(token),
         comment.page_url,
         CONFIRMATION_SECONDS,
@@ -107,10 +119,10 @@ async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> Non
         conn,
         out.settings,
         site,
-        comment.email,
+        to.email,
         "confirm",
         {"name": comment.name, "action_url": out.url(f"confirm/{token}"), "quote": quote(comment)},
-        author_url=out.author_url(comment.email_hash),
+        author_url=out.author_url(to.email_hash),
     )
 
 
@@ -149,8 +161,9 @@ async def issue_statement(
     policy = site.settings.statement_of_reasons
     if policy == StatementPolicy.OFF:
         return None
+    to = recipient(comment)
     if policy == StatementPolicy.VERIFIED:
-        known = await authors.author(conn, site.id, comment.email_hash)
+        known = None if to is None else await authors.author(conn, site.id, to.email_hash)
         if known is None or not known.verified:
             return None
     automated = comment.reason == SystemReason.BANNED_TERM
@@ -190,6 +203,8 @@ async def issue_statement(
             facts=statement_for(facts),
         ),
     )
+    if to is None:
+        return statement  # stored for transparency; its author was erased, nobody to tell
     language = site.settings.language
     words = REASON_WORDS[language].get(comment.reason or "", PHRASES[language]["not_specified"])
     terms = f" ({site.settings.terms_url})" if site.settings.terms_url else ""
@@ -214,23 +229,25 @@ async def issue_statement(
         conn,
         out.settings,
         site,
-        comment.email,
+        to.email,
         "statement",
         context,
-        author_url=out.author_url(comment.email_hash),
+        author_url=out.author_url(to.email_hash),
     )
     return statement
 
 
-async def _subscribed(conn: Connection, site_id: int, comment: Comment) -> bool:
-    if not comment.notify:
-        return False
-    known = await authors.author(conn, site_id, comment.email_hash)
-    return known is not None and known.verified and not known.unsubscribed
+async def _subscribed(conn: Connection, site_id: int, comment: Comment) -> Recipient | None:
+    to = recipient(comment)
+    if not comment.notify or to is None:
+        return None
+    known = await authors.author(conn, site_id, to.email_hash)
+    return to if known is not None and known.verified and not known.unsubscribed else None
 
 
 async def notify_approved(conn: Connection, out: Outbound, comment: Comment) -> None:
-    if not await _subscribed(conn, out.site.id, comment):
+    to = await _subscribed(conn, out.site.id, comment)
+    if to is None:
         return
     context: dict[str, str | Quote] = {"name": comment.name, "quote": quote(comment)}
     link = comment_link(comment)
@@ -240,11 +257,11 @@ async def notify_approved(conn: Connection, out: Outbound, comment: Comment) -> 
         conn,
         out.settings,
         out.site,
-        comment.email,
+        to.email,
         "approved",
         context,
-        unsubscribe_url=out.unsubscribe_url(comment.email_hash),
-        author_url=out.author_url(comment.email_hash),
+        unsubscribe_url=out.unsubscribe_url(to.email_hash),
+        author_url=out.author_url(to.email_hash),
     )
 
 
@@ -255,7 +272,8 @@ async def notify_reply(conn: Connection, out: Outbound, reply: Comment) -> None:
     parent = await comments.get(conn, out.site.id, reply.parent_id)
     if parent is None or parent.email_hash == reply.email_hash:
         return
-    if not await _subscribed(conn, out.site.id, parent):
+    to = await _subscribed(conn, out.site.id, parent)
+    if to is None:
         return
     context: dict[str, str | Quote] = {
         "name": parent.name,
@@ -269,11 +287,11 @@ async def notify_reply(conn: Connection, out: Outbound, reply: Comment) -> None:
         conn,
         out.settings,
         out.site,
-        parent.email,
+        to.email,
         "reply",
         context,
-        unsubscribe_url=out.unsubscribe_url(parent.email_hash),
-        author_url=out.author_url(parent.email_hash),
+        unsubscribe_url=out.unsubscribe_url(to.email_hash),
+        author_url=out.author_url(to.email_hash),
     )
 
 
@@ -285,7 +303,10 @@ async def appeal_decided(
     outcome: AppealOutcome,
     explanation: str | None,
 ) -> None:
-    author_url = out.author_url(comment.email_hash)
+    to = recipient(comment)
+    if to is None:
+        return
+    author_url = out.author_url(to.email_hash)
     context: dict[str, str | Quote] = {
         "name": comment.name,
         "outcome": out.phrase(outcome.value),
@@ -298,7 +319,7 @@ async def appeal_decided(
         conn,
         out.settings,
         out.site,
-        comment.email,
+        to.email,
         "appeal_decided",
         context,
         author_url=author_url,

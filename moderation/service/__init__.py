@@ -2,8 +2,18 @@
 `comments` (submit, decide, claim, list), `admin` (sites, tokens, settings), `webhooks`
 (endpoints and their deliveries), `sessions` (the console's sign-in and sign-out), `authors`
 (confirming an address, appeals, unsubscribing, the author's own comments), `reports` (readers'
-notices and their resolution), `transparency` (the DSA aggregates and statements)."""
+notices and their resolution), `transparency` (the DSA aggregates and statements), `subjects`
+(export and erase an address's data)."""
 
-from . import admin, authors, comments, reports, sessions, transparency, webhooks
+from . import admin, authors, comments, reports, sessions, subjects, transparency, webhooks
 
-__all__ = ["admin", "authors", "comments", "reports", "sessions", "transparency", "webhooks"]
+__all__ = [
+    "admin",
+    "authors",
+    "comments",
+    "reports",
+    "sessions",
+    "subjects",
+    "transparency",
+    "webhooks",
+]

@@ -140,6 +140,11 @@ def check_unsubscribe_link(settings: Settings, site: Site, link: str) -> None:
     _signed_author(settings, site, Purpose.UNSUBSCRIBE, link)
 
 
+def check_author_page_link(settings: Settings, site: Site, link: str) -> bytes:
+    """The address (its keyed hash) an author's page link was signed for; NotFound or Gone."""
+    return _signed_author(settings, site, Purpose.AUTHOR_PAGE, link)
+
+
 async def own_comments(
     pool: asyncpg.Pool, settings: Settings, site: Site, link: str
 ) -> list[Comment]:

@@ -144,11 +144,11 @@ async def _store_comment(
     rendered = render_body(submission.body)
     duplicate_key = hashlib.sha256(folded_body.encode()).digest()
     async with pool.acquire() as conn, conn.transaction():
-        # Two identical posts racing each other must not both get in: the author's limit rows,
-        # locked until commit, already serialize the author's posts; without limits, a lock.
-        limited = await _take_limits(conn, refusals, site, author)
-        if not limited:
-            await comments.lock_author(conn, site.id, email_hash)
+        # The author's lock serializes the address's posts (two identical posts racing each
+        # other must not both get in) and orders them with an erase of the address, which
+        # takes it too (service/subjects.py). Taken before the limit rows, as the erase does.
+        await comments.lock_author(conn, site.id, email_hash)
+        await _take_limits(conn, refusals, site, author)
         proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
         admission = await comments.admission(
             conn,
@@ -326,7 +326,8 @@ async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> Non
 async def _author_histories(
     conn: Connection, site_id: int, items: list[Comment]
 ) -> AuthorHistories:
-    return await comments.author_histories(conn, site_id, list({c.email_hash for c in items}))
+    hashes = {c.email_hash for c in items if c.email_hash is not None}
+    return await comments.author_histories(conn, site_id, list(hashes))
 
 
 async def _record_decision(

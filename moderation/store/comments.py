@@ -14,7 +14,7 @@ THREAD_CHANNEL = "moderation_threads"
 
 COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
-    created_at, flags, notify, page_url, proven"""
+    created_at, flags, notify, page_url, proven, erased"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,10 +129,14 @@ async def record_results(conn: Connection, results: Sequence[Result]) -> int:
     status = await conn.execute(
         """
         WITH result AS (
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
-                                 $5::float8[], $6::timestamptz[], $7::integer[], $8::text[],
-                                 $9::float8[])
+            -- A mail erased meanwhile (service/subjects.py) is gone with its attempts: the
+            -- lock waits for such an erase, and then the mail is left out.
+            SELECT r.* FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
+                                   $5::float8[], $6::timestamptz[], $7::integer[], $8::text[],
+                                   $9::float8[])
                 AS r(site_id, id, attempt, status, delay, at, smtp_code, error, duration_ms)
+              JOIN mail_outbox kept ON kept.site_id = r.site_id AND kept.id = r.id
+               FOR KEY SHARE OF kept
         ), history AS (
             INSERT INTO mail_attempts (site_id, mail_id, attempt, at, smtp_code, error,
                                        duration_ms)

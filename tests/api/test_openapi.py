@@ -199,6 +199,29 @@ async def tour(
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         await call("GET", path, path)
     await console_tour(call, site, base, posted["id"])
+    subjects = "/v1/sites/{site}/data-subjects"
+    sara = {"email": "sara@example.com"}
+    await call(
+        "POST", subjects + "/export", f"{base}/data-subjects/export", json=sara, headers=admin
+    )
+    await call("POST", subjects + "/export", f"{base}/data-subjects/export", json={}, headers=admin)
+    await call(
+        "POST", subjects + "/erase", f"{base}/data-subjects/erase", json=sara, headers=moderator
+    )
+    await call(
+        "POST",
+        subjects + "/erase",
+        f"{base}/data-subjects/erase",
+        json={**sara, "mode": "shred"},
+        headers=admin,
+    )
+    await call(
+        "POST",
+        subjects + "/erase",
+        f"{base}/data-subjects/erase",
+        json={**sara, "mode": "delete"},
+        headers=admin,
+    )
     return seen
 
 

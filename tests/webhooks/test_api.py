@@ -31,6 +31,7 @@ ALL = [
     "endpoint.disabled",
     "appeal.created",
     "appeal.decided",
+    "author.erased",
 ]
 
 
