@@ -75,6 +75,13 @@ def pgbouncer(server_url: str) -> Iterator[str]:
     """A PgBouncer in transaction mode in front of the server; yields the server URL through it."""
     binary = pgbouncer_binary()
     upstream = urlsplit(server_url)
+    if upstream.hostname is None:
+        # The embedded server of `make test` without TEST_DATABASE_URL listens only on a socket
+        # in its private data directory, which PgBouncer (run as another user) cannot reach.
+        pytest.skip(
+            "PgBouncer needs a PostgreSQL on TCP: set TEST_DATABASE_URL (.ci/run does); the "
+            "embedded test server listens only on a private socket"
+        )
     user = upstream.username or "postgres"
     folder = _owned_temp_dir("moderation-pgbouncer-")
     port = free_port()

@@ -10,6 +10,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from moderation.domain import SiteSettings
 
@@ -53,3 +54,12 @@ class Clock:
 def whole_settings(settings: SiteSettings) -> dict[str, object]:
     """Every setting by name, as the CLI saves a whole policy at once."""
     return {f.name: getattr(settings, f.name) for f in dataclasses.fields(SiteSettings)}
+
+
+def with_password(url: str, password: str) -> str:
+    """The database URL with a password, its host part as written (a TCP host and port, or
+    none at all for a Unix socket named by `?host=`, as the embedded test server's)."""
+    parts = urlsplit(url)
+    user = parts.username or "postgres"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))

@@ -11,12 +11,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from moderation.config import ConfigError, Settings
 from moderation.deadlines import server_options
+from tests.support import with_password
 from tests.test_cli import _migrated_port, _serve, _wait_until_up
 
 BODY_TIMEOUT = 1.0
@@ -69,9 +69,7 @@ class Served:
 async def serving(cli_env: dict[str, str]) -> AsyncIterator[Served]:
     """`moderation serve` with short time limits and a password in its DSN; once stopped,
     `lines` holds everything it wrote."""
-    parts = urlsplit(cli_env["DATABASE_URL"])
-    user = parts.username or "postgres"
-    url = urlunsplit(parts._replace(netloc=f"{user}:{PASSWORD}@{parts.hostname}:{parts.port}"))
+    url = with_password(cli_env["DATABASE_URL"], PASSWORD)
     env = {
         **cli_env,
         "DATABASE_URL": url,

@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import structlog
@@ -24,6 +23,7 @@ from moderation.logs import configure_logging
 from moderation.schemas import parse_submission, read_payload
 from tests.conftest import SiteFixture, comment_payload, make_settings
 from tests.support import eventually
+from tests.support import with_password as with_secret
 
 PASSWORD = "pw-that-must-not-leak"
 EMAIL = "hidden.author@example.org"
@@ -57,9 +57,7 @@ def json_log() -> Iterator[Output]:
 
 
 def with_password(url: str) -> str:
-    parts = urlsplit(url)
-    user = parts.username or "postgres"
-    return urlunsplit(parts._replace(netloc=f"{user}:{PASSWORD}@{parts.hostname}:{parts.port}"))
+    return with_secret(url, PASSWORD)
 
 
 async def test_an_unhandled_exception_logs_neither_the_email_nor_the_database_password(
