@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 
 from . import jsontext
 from .config import SETTINGS, Settings
@@ -59,3 +61,18 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
         async with create_pool(settings, min_size=0, url=settings.read_database_url) as replica:
             app[READ_POOL] = replica
             yield
+
+
+@contextlib.asynccontextmanager
+async def sturdy_connection(pool: asyncpg.Pool) -> AsyncIterator[PoolConnectionProxy]:
+    """A pool connection for the background workers, closed instead of reused when it fails
+    other than by a server error: the pool's per-release reset is off (`_no_reset`), so a
+    connection left mid-protocol by an outage would otherwise go back to the pool."""
+    async with pool.acquire() as conn:
+        try:
+            yield conn
+        except asyncpg.PostgresError:
+            raise
+        except BaseException:
+            conn.terminate()
+            raise

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 from aiohttp import web
-from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
-from ..db import POOL
+from ..db import POOL, sturdy_connection
 from ..domain import MailStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
@@ -133,7 +132,7 @@ class MailSender:
         """Claim, send and record one batch; how long to wait before the next."""
         next_due: float | None = None
         try:
-            async with self._connection() as conn:
+            async with sturdy_connection(self._pool) as conn:
                 claims = await mail.claim_due(conn, self._batch, self._settings.mail_lease)
                 if len(claims) < self._batch:
                     next_due = await mail.seconds_until_next_due(conn)
@@ -216,7 +215,7 @@ class MailSender:
 
     async def _finish(self, results: list[Result], unsent: list[Claim]) -> None:
         try:
-            async with self._connection() as conn, conn.transaction():
+            async with sturdy_connection(self._pool) as conn, conn.transaction():
                 await mail.record_results(conn, results)
                 await mail.release(conn, unsent)
         except DATABASE_ERRORS as exc:
@@ -228,19 +227,6 @@ class MailSender:
             )
         except Exception:
             log.exception("mail_record_crashed", mails=len(results))
-
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
-        """A pool connection, closed instead of reused when it fails other than by a server
-        error (the pool doesn't reset connections on release; see db.py)."""
-        async with self._pool.acquire() as conn:
-            try:
-                yield conn
-            except asyncpg.PostgresError:
-                raise
-            except BaseException:
-                conn.terminate()
-                raise
 
 
 async def sender_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -16,10 +16,9 @@ import aiohttp
 import asyncpg
 import structlog
 from aiohttp import web
-from asyncpg.pool import PoolConnectionProxy
 
 from ..config import SETTINGS, Settings
-from ..db import POOL
+from ..db import POOL, sturdy_connection
 from ..domain import DeliveryStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
@@ -186,7 +185,7 @@ class Dispatcher:
         limit = min(free, CLAIM_BATCH)
         next_due: float | None = None
         try:
-            async with self._connection() as conn:
+            async with sturdy_connection(self._pool) as conn:
                 claims = await webhooks.claim_due(
                     conn,
                     limit,
@@ -324,7 +323,7 @@ class Dispatcher:
     async def _record(self, batch: list[Result]) -> None:
         for _ in range(RECORD_TRIES):
             try:
-                async with self._connection() as conn:
+                async with sturdy_connection(self._pool) as conn:
                     await webhooks.record_results(conn, batch)
                 break
             except DATABASE_ERRORS as exc:
@@ -362,25 +361,11 @@ class Dispatcher:
         if not released:
             return
         try:
-            async with self._connection() as conn:
+            async with sturdy_connection(self._pool) as conn:
                 await webhooks.release(conn, released)
             log.info("webhook_deliveries_released", deliveries=len(released))
         except Exception as exc:  # their leases expire instead
             log.warning("webhook_release_failed", error=_describe(exc), deliveries=len(released))
-
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
-        """A pool connection, closed instead of reused when it fails other than by a server
-        error: the pool's per-release reset is off (db.py), so a connection left mid-protocol
-        by an outage would otherwise go back to the pool."""
-        async with self._pool.acquire() as conn:
-            try:
-                yield conn
-            except asyncpg.PostgresError:
-                raise
-            except BaseException:
-                conn.terminate()
-                raise
 
 
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
