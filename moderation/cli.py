@@ -120,6 +120,21 @@ def _parser() -> argparse.ArgumentParser:
         default=EraseMode.ANONYMIZE.value,
         help="anonymize: keep the text under a 'deleted author' (default); delete: the text too",
     )
+    keys = commands.add_parser(
+        "keys", help="the keys of the email addresses kept encrypted"
+    ).add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = keys.add_parser(
+        "rotate",
+        help="seal every address still plain or under another key id than "
+        "MODERATION_EMAIL_KEY_VERSION, in small batches (safe while the service runs)",
+    )
+    rotate.add_argument(
+        "--batch-size",
+        type=int,
+        default=500,
+        metavar="N",
+        help="rows per transaction (default: 500)",
+    )
     return parser
 
 
@@ -303,9 +318,32 @@ async def _data_export(settings: Settings, args: argparse.Namespace) -> None:
     async def export(pool: asyncpg.Pool) -> dict[str, Any]:
         site = await service.subjects.site_named(pool, args.site)
         email_hash = service.subjects.subject_hash(settings.secret_key, site, email)
-        return await service.subjects.export(pool, site, email_hash)
+        return await service.subjects.export(pool, site, email_hash, settings.email_keys)
 
     print(json.dumps(await _with_pool(settings, export), ensure_ascii=False, indent=2))
+
+
+async def _keys_rotate(settings: Settings, args: argparse.Namespace) -> None:
+    if not settings.secret_key:
+        raise CommandError("MODERATION_SECRET_KEY is required when DATABASE_URL is set")
+    if not 1 <= args.batch_size <= 10_000:
+        raise CommandError("--batch-size must be from 1 to 10000")
+    keys = settings.email_keys
+    done = await _with_pool(
+        settings, lambda pool: service.keys.rotate(pool, keys, batch_size=args.batch_size)
+    )
+    for counts in done:
+        print(
+            f"{counts.place}: {counts.sealed} sealed, {counts.resealed} re-sealed under key "
+            f"{keys.current}, {counts.unreadable} unreadable, {counts.remaining} remaining"
+        )
+    if any(counts.unreadable for counts in done):
+        raise CommandError(
+            "some addresses do not open with this MODERATION_SECRET_KEY and key ids up to "
+            f"{keys.current} (logged as address_unreadable); they were left as they are"
+        )
+    if any(counts.remaining for counts in done):
+        raise CommandError("some rows were written meanwhile under another key id: run it again")
 
 
 async def _data_erase(settings: Settings, args: argparse.Namespace) -> None:
@@ -363,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_data_export(settings, args))
         elif args.command == "data":
             asyncio.run(_data_erase(settings, args))
+        elif args.command == "keys":
+            asyncio.run(_keys_rotate(settings, args))
     except (CommandError, ConfigError, EmbeddedUnavailable) as exc:
         print(f"moderation: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from aiohttp import web
 
 from .mail.relay import RelayError, SmtpRelay, parse_relay
+from .sealing import MAX_KEY_ID, Keyring
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -127,6 +128,9 @@ class Settings:
     port: int = 8080
     # Key for the HMAC of authors' email addresses; generated under data_dir in embedded mode.
     secret_key: bytes = field(default=b"", repr=False)
+    # The key id new email addresses are sealed under (sealing.py); values under any id from 1
+    # to this one open. Raise it, then run `moderation keys rotate`, to re-seal under a new key.
+    email_key_version: int = 1
     data_dir: Path = Path(".moderation")
     development: bool = False
     log_level: str = "INFO"
@@ -178,6 +182,11 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def email_keys(self) -> Keyring:
+        """Seals and opens the email addresses kept at rest (derived keys are cached)."""
+        return Keyring(self.secret_key, self.email_key_version)
 
     @property
     def log_json(self) -> bool:
@@ -233,6 +242,9 @@ class Settings:
         public_base_url = env.get("MODERATION_PUBLIC_URL", "").strip() or None
         if public_base_url is not None and not public_base_url.startswith(("http://", "https://")):
             raise ConfigError("MODERATION_PUBLIC_URL must be an http:// or https:// address")
+        email_key_version = _int(env, "MODERATION_EMAIL_KEY_VERSION", 1)
+        if not 1 <= email_key_version <= MAX_KEY_ID:
+            raise ConfigError(f"MODERATION_EMAIL_KEY_VERSION must be from 1 to {MAX_KEY_ID}")
         statement_cache_size = _int(env, "MODERATION_DATABASE_STATEMENT_CACHE_SIZE", 100)
         if statement_cache_size < 0:
             raise ConfigError("MODERATION_DATABASE_STATEMENT_CACHE_SIZE must not be negative")
@@ -244,6 +256,7 @@ class Settings:
             host=env.get("MODERATION_HOST", "127.0.0.1"),
             port=_int(env, "PORT", 8080),
             secret_key=secret.encode(),
+            email_key_version=email_key_version,
             data_dir=Path(env.get("MODERATION_DATA_DIR", ".moderation")),
             development=env.get("MODERATION_ENV", "production").strip().lower() == "development",
             log_level=env.get("LOG_LEVEL", "INFO").upper(),

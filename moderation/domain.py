@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .sealing import Place, Stored
+
 # A site's short name, as it appears in URLs (/v1/sites/{site}/...).
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
@@ -184,8 +186,9 @@ class Comment:
     thread: str
     parent_id: int | None
     name: str
-    # None once the author's data was erased (issue 13; `erased` says how).
-    email: str | None
+    # Sealed at rest (sealing.py); None once the author's data was erased (issue 13;
+    # `erased` says how). `settings.email_keys` opens it.
+    email: Stored | None
     email_hash: bytes | None
     website: str | None
     body_text: str
@@ -207,6 +210,13 @@ class Comment:
     @classmethod
     def from_row(cls, row: Any) -> Comment:
         values = dict(row)
+        values["email"] = Stored.of(
+            Place.COMMENT_EMAIL,
+            values["site_id"],
+            values.pop("email_sealed"),
+            values.pop("email_key"),
+            values["email"],
+        )
         values["status"] = Status(values["status"])
         values["flags"] = tuple(values.get("flags") or ())
         return cls(**values)
@@ -306,7 +316,7 @@ class Mail:
     attempts: int
     created_at: datetime
     completed_at: datetime | None
-    recipient: str = field(repr=False)
+    recipient: Stored = field(repr=False)
     message: bytes = field(default=b"", repr=False)
 
 
@@ -331,12 +341,20 @@ class Report:
     legal_ground: str | None
     good_faith: bool
     reporter_name: str | None
-    reporter_email: str | None = field(repr=False)
+    # Sealed at rest (sealing.py); None when the reporter gave none, or was erased.
+    reporter_email: Stored | None = field(repr=False)
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: Any) -> Report:
         values = dict(row)
+        values["reporter_email"] = Stored.of(
+            Place.REPORTER_EMAIL,
+            values["site_id"],
+            values.pop("reporter_email_sealed"),
+            values.pop("reporter_email_key"),
+            values["reporter_email"],
+        )
         values["category"] = ReportCategory(values["category"])
         return cls(**values)
 

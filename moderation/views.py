@@ -19,6 +19,7 @@ from .domain import (
     Statement,
     Status,
 )
+from .sealing import Keyring, Stored, readable
 
 
 @overload
@@ -85,10 +86,17 @@ def decided_by(comment: Comment) -> str | None:
     return "system" if comment.decided_by is None else f"token:{comment.decided_by}"
 
 
-def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
+def address_view(keys: Keyring, stored: Stored | None, field: str) -> dict[str, Any]:
+    """An address for moderators, opened from its sealed form; where it does not open (an
+    unknown key id, a failed tag: logged) `<field>_unavailable` says so and the page stands."""
+    address = readable(keys, stored)
+    return {field: address, f"{field}_unavailable": stored is not None and address is None}
+
+
+def moderator_view(comment: Comment, site_slug: str, keys: Keyring) -> dict[str, Any]:
     return {
         **public_view(comment, site_slug),
-        "email": comment.email,
+        **address_view(keys, comment.email, "email"),
         "body_text": comment.body_text,
         "decided_at": iso(comment.decided_at),
         "decided_by": decided_by(comment),
@@ -113,14 +121,14 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
 
 
 def queue_item_view(
-    comment: Comment, site_slug: str, histories: dict[bytes, tuple[int, int]]
+    comment: Comment, site_slug: str, histories: dict[bytes, tuple[int, int]], keys: Keyring
 ) -> dict[str, Any]:
     """A moderator's view plus the author's record on this site (moderators only)."""
     # An erased author has no history to show: the link to it went with the address.
     key = comment.email_hash
     approved, rejected = (0, 0) if key is None else histories.get(key, (0, 0))
     return {
-        **moderator_view(comment, site_slug),
+        **moderator_view(comment, site_slug, keys),
         "author": {"approved": approved, "rejected": rejected},
     }
 
@@ -164,7 +172,7 @@ def report_receipt_view(report: Report, status: str) -> dict[str, Any]:
     }
 
 
-def report_view(report: Report) -> dict[str, Any]:
+def report_view(report: Report, keys: Keyring) -> dict[str, Any]:
     """One report as moderators see it (the reporter's address included: moderators only)."""
     return {
         "reference": report.reference,
@@ -173,16 +181,16 @@ def report_view(report: Report) -> dict[str, Any]:
         "legal_ground": report.legal_ground,
         "good_faith": report.good_faith,
         "reporter_name": report.reporter_name,
-        "reporter_email": report.reporter_email,
+        **address_view(keys, report.reporter_email, "reporter_email"),
         "created_at": iso(report.created_at),
     }
 
 
 def report_case_view(
-    case: ReportCase, comment: Comment, reports: list[Report], site_slug: str
+    case: ReportCase, comment: Comment, reports: list[Report], site_slug: str, keys: Keyring
 ) -> dict[str, Any]:
     return {
-        "comment": moderator_view(comment, site_slug),
+        "comment": moderator_view(comment, site_slug, keys),
         "status": case.status,
         "reporters": case.reporters,
         "reports": len(reports),
@@ -196,7 +204,7 @@ def report_case_view(
         "explanation": case.explanation,
         "resolved_at": iso(case.resolved_at),
         "resolved_by": None if case.resolved_by is None else f"token:{case.resolved_by}",
-        "items": [report_view(r) for r in reports],
+        "items": [report_view(r, keys) for r in reports],
     }
 
 

@@ -29,7 +29,10 @@ async def list_appeals(request: web.Request) -> web.Response:
     cursor, limit = page_query(request)
     page = await authors.appeals_page(request.app[POOL], actor, status, cursor, limit)
     items = [
-        {**appeal_view(appeal, statement), "comment": moderator_view(comment, actor.site_slug)}
+        {
+            **appeal_view(appeal, statement),
+            "comment": moderator_view(comment, actor.site_slug, request.app[SETTINGS].email_keys),
+        }
         for appeal, statement, comment in page.items
     ]
     return json_response(
@@ -63,6 +66,8 @@ async def decide_appeal(request: web.Request) -> web.Response:
             "id": str(decided.appeal.id),
             "status": decided.appeal.status.value,
             "outcome": outcome.value,
-            "comment": moderator_view(decided.comment, actor.site_slug),
+            "comment": moderator_view(
+                decided.comment, actor.site_slug, request.app[SETTINGS].email_keys
+            ),
         }
     )

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .. import service
 from ..auth import claimant, require_site
+from ..config import SETTINGS
 from ..db import POOL
 from ..schemas import Fields, boolean, parse_thread, read_optional_json, whole_in
 from ..views import json_response, queue_item_view
@@ -32,9 +33,12 @@ async def claim(request: web.Request) -> web.Response:
         thread,
         flagged_first=bool(flagged_first),
     )
+    keys = request.app[SETTINGS].email_keys
     return json_response(
         {
-            "items": [queue_item_view(c, actor.site_slug, batch.histories) for c in batch.items],
+            "items": [
+                queue_item_view(c, actor.site_slug, batch.histories, keys) for c in batch.items
+            ],
             "counts": {status.value: n for status, n in batch.counts.items()},
             "lease_seconds": int(service.comments.CLAIM_LEASE_SECONDS),
         },

@@ -11,9 +11,11 @@ from email.policy import default
 
 from aiohttp import web
 
+from ..config import SETTINGS
 from ..db import POOL
 from ..domain import Mail
 from ..mail.transport import with_recipient
+from ..sealing import readable
 from ..service import mailbox as mailbox_reads
 from .console import PAGE_HEADERS
 
@@ -78,12 +80,20 @@ async def _mail(request: web.Request) -> Mail:
     return await mailbox_reads.one(request.app[POOL], site_id, mail_id)
 
 
+# An address that does not open (logged) is shown as this, never as an error page.
+UNAVAILABLE = "(address unavailable)"
+
+
+def _to(request: web.Request, found: Mail) -> str:
+    return readable(request.app[SETTINGS].email_keys, found.recipient) or UNAVAILABLE
+
+
 @routes.get("/dev/mail")
 async def mailbox(request: web.Request) -> web.Response:
     mails = await mailbox_reads.recent(request.app[POOL], LIST_LIMIT)
     rows = "\n".join(
         f"<tr><td>{m.created_at:%Y-%m-%d %H:%M:%S}</td><td>{html.escape(m.site_slug)}</td>"
-        f"<td>{html.escape(m.kind)}</td><td>{html.escape(m.recipient)}</td>"
+        f"<td>{html.escape(m.kind)}</td><td>{html.escape(_to(request, m))}</td>"
         f'<td><a href="/dev/mail/{m.site_id}/{m.id}"><bdi>{html.escape(m.subject)}</bdi></a></td>'
         f"<td>{m.status.value}</td></tr>"
         for m in mails
@@ -102,7 +112,7 @@ async def one_mail(request: web.Request) -> web.Response:
     found = await _mail(request)
     message, text, _ = _parts(found.message)
     base = f"/dev/mail/{found.site_id}/{found.id}"
-    headers = [("To", found.recipient)] + [
+    headers = [("To", _to(request, found))] + [
         (name, str(message[name])) for name in SHOWN_HEADERS if message[name] is not None
     ]
     rows = "\n".join(
@@ -134,6 +144,8 @@ async def mail_text(request: web.Request) -> web.Response:
 @routes.get(MAIL_PATH + "/raw")
 async def mail_raw(request: web.Request) -> web.Response:
     found = await _mail(request)
-    # As it is sent: the stored message with its To: header.
-    raw = with_recipient(found.message, found.recipient)
+    # As it is sent: the stored message with its To: header (none where the address is
+    # unreadable: the page still answers).
+    to = readable(request.app[SETTINGS].email_keys, found.recipient)
+    raw = found.message if to is None else with_recipient(found.message, to)
     return web.Response(body=raw, content_type="text/plain", charset="utf-8", headers=PAGE_HEADERS)

@@ -49,9 +49,12 @@ async def queue(request: web.Request) -> web.Response:
     page = await service.comments.queue_page(
         request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
     )
+    keys = request.app[SETTINGS].email_keys
     return json_response(
         {
-            "items": [queue_item_view(c, actor.site_slug, page.histories) for c in page.items],
+            "items": [
+                queue_item_view(c, actor.site_slug, page.histories, keys) for c in page.items
+            ],
             "next_cursor": page.next_cursor,
         },
         headers={"Cache-Control": "no-store"},
@@ -65,7 +68,10 @@ async def comment_detail(request: web.Request) -> web.Response:
         request.app[POOL], actor, comment_id_of(request)
     )
     return json_response(
-        {**moderator_view(comment, actor.site_slug), "history": [audit_view(e) for e in history]},
+        {
+            **moderator_view(comment, actor.site_slug, request.app[SETTINGS].email_keys),
+            "history": [audit_view(e) for e in history],
+        },
         headers={"Cache-Control": "no-store"},
     )
 
@@ -101,4 +107,4 @@ async def _decide(request: web.Request, to: Status) -> web.Response:
         outbound=Outbound(request.app[SETTINGS], await request.app[SITES].get(actor.site_slug)),
     )
     request.app[METRICS].comment_decided(actor.site_slug, to, DecidedBy.TOKEN)
-    return json_response(moderator_view(comment, actor.site_slug))
+    return json_response(moderator_view(comment, actor.site_slug, request.app[SETTINGS].email_keys))

@@ -50,6 +50,7 @@ async def post_comment(request: web.Request) -> web.Response:
         client_ip=client_of(request),
         request_id=request[REQUEST_ID],
         outbound=Outbound(request.app[SETTINGS], site),
+        email_keys=request.app[SETTINGS].email_keys,
     )
     comment = submitted.comment
     request.app[METRICS].comment_received(site.slug, comment)

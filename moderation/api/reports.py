@@ -72,10 +72,12 @@ async def list_reports(request: web.Request) -> web.Response:
     page = await service.reports.reported_page(
         request.app[POOL], actor, status, category, cursor, limit
     )
+    keys = request.app[SETTINGS].email_keys
     return json_response(
         {
             "items": [
-                report_case_view(r.case, r.comment, r.reports, actor.site_slug) for r in page.items
+                report_case_view(r.case, r.comment, r.reports, actor.site_slug, keys)
+                for r in page.items
             ],
             "next_cursor": page.next_cursor,
         },
@@ -100,7 +102,10 @@ async def resolve_reports(request: web.Request) -> web.Response:
         request_id=request[REQUEST_ID],
     )
     return json_response(
-        report_case_view(resolved.case, resolved.comment, [], actor.site_slug) | {"items": None},
+        report_case_view(
+            resolved.case, resolved.comment, [], actor.site_slug, request.app[SETTINGS].email_keys
+        )
+        | {"items": None},
         headers={"Cache-Control": "no-store"},
     )
 

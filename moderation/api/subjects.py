@@ -29,7 +29,9 @@ async def export(request: web.Request) -> web.Response:
     fields.check()
     assert email is not None
     email_hash = subjects.subject_hash(request.app[SETTINGS].secret_key, site, email)
-    document = await subjects.export(request.app[POOL], site, email_hash)
+    document = await subjects.export(
+        request.app[POOL], site, email_hash, request.app[SETTINGS].email_keys
+    )
     return json_response(document, headers=NO_STORE)
 
 

@@ -23,6 +23,7 @@ from ..domain import (
 from ..mail.compose import Quote
 from ..mail.outbox import queue_mail
 from ..mail.texts import PHRASES, REASON_WORDS
+from ..sealing import readable
 from ..store import Connection, appeals, authors, comments
 from ..transparency.mapping import AutomatedDecision, DecisionKind, StatementFacts, statement_for
 from . import links
@@ -81,11 +82,13 @@ class Recipient:
     email_hash: bytes
 
 
-def recipient(comment: Comment) -> Recipient | None:
-    """Where mail about the comment goes; None once its author's data was erased."""
-    if comment.email is None or comment.email_hash is None:
+def recipient(out: Outbound, comment: Comment) -> Recipient | None:
+    """Where mail about the comment goes; None once its author's data was erased (or where
+    the sealed address does not open: logged, and no mail)."""
+    email = readable(out.settings.email_keys, comment.email)
+    if email is None or comment.email_hash is None:
         return None
-    return Recipient(comment.email, comment.email_hash)
+    return Recipient(email, comment.email_hash)
 
 
 async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> None:
@@ -97,7 +100,7 @@ async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> Non
         return
     if comment.status.value == "approved":
         await notify_reply(conn, out, comment)
-    to = recipient(comment)
+    to = recipient(out, comment)
     if comment.proven or to is None:
         return
     known = await authors.author(conn, site.id, to.email_hash)
@@ -161,7 +164,7 @@ async def issue_statement(
     policy = site.settings.statement_of_reasons
     if policy == StatementPolicy.OFF:
         return None
-    to = recipient(comment)
+    to = recipient(out, comment)
     if policy == StatementPolicy.VERIFIED:
         known = None if to is None else await authors.author(conn, site.id, to.email_hash)
         if known is None or not known.verified:
@@ -237,16 +240,16 @@ async def issue_statement(
     return statement
 
 
-async def _subscribed(conn: Connection, site_id: int, comment: Comment) -> Recipient | None:
-    to = recipient(comment)
+async def _subscribed(conn: Connection, out: Outbound, comment: Comment) -> Recipient | None:
+    to = recipient(out, comment)
     if not comment.notify or to is None:
         return None
-    known = await authors.author(conn, site_id, to.email_hash)
+    known = await authors.author(conn, out.site.id, to.email_hash)
     return to if known is not None and known.verified and not known.unsubscribed else None
 
 
 async def notify_approved(conn: Connection, out: Outbound, comment: Comment) -> None:
-    to = await _subscribed(conn, out.site.id, comment)
+    to = await _subscribed(conn, out, comment)
     if to is None:
         return
     context: dict[str, str | Quote] = {"name": comment.name, "quote": quote(comment)}
@@ -272,7 +275,7 @@ async def notify_reply(conn: Connection, out: Outbound, reply: Comment) -> None:
     parent = await comments.get(conn, out.site.id, reply.parent_id)
     if parent is None or parent.email_hash == reply.email_hash:
         return
-    to = await _subscribed(conn, out.site.id, parent)
+    to = await _subscribed(conn, out, parent)
     if to is None:
         return
     context: dict[str, str | Quote] = {
@@ -303,7 +306,7 @@ async def appeal_decided(
     outcome: AppealOutcome,
     explanation: str | None,
 ) -> None:
-    to = recipient(comment)
+    to = recipient(out, comment)
     if to is None:
         return
     author_url = out.author_url(to.email_hash)

@@ -8,6 +8,7 @@ import asyncpg
 from ..config import Settings
 from ..domain import Queued, Site
 from ..identity import email_fingerprint
+from ..sealing import Place
 from ..store import Connection
 from ..store.mail import enqueue_mail
 from .compose import Context, Sender, compose
@@ -53,7 +54,7 @@ async def queue_mail(
         conn,
         site_id=site.id,
         kind=kind,
-        recipient=recipient,
+        recipient=settings.email_keys.seal(Place.MAIL_RECIPIENT, site.id, recipient),
         recipient_hash=email_fingerprint(settings.secret_key, site.id, recipient),
         message_id=str(message["Message-ID"]),
         subject=str(message["Subject"]),

@@ -23,6 +23,7 @@ from ..domain import MailStatus
 from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..notifications import LISTENER, Listener, Wakeup, subscribed
+from ..sealing import Unreadable
 from ..store import mail
 from ..store.mail import Claim, Result
 from .transport import (
@@ -168,11 +169,16 @@ class MailSender:
                         return
                     at, started = datetime.now(UTC), time.perf_counter()
                     try:
+                        to = self._settings.email_keys.reveal(claim.recipient)
                         attempted = await smtp.send(
-                            with_recipient(claim.message, claim.recipient),
+                            with_recipient(claim.message, to),
                             self._settings.mail_from,
-                            claim.recipient,
+                            to,
                         )
+                    except Unreadable as exc:
+                        # Another instance may know the key id (a rollout of a new key): retried
+                        # on the schedule like any temporary failure, then failed.
+                        attempted = Attempted(Outcome.TEMPORARY, None, f"address unreadable: {exc}")
                     except ValueError as exc:
                         attempted = Attempted(Outcome.FAILED, None, describe(str(exc)))
                     except Exception as exc:  # one mail's bug must not stop the others

@@ -31,6 +31,7 @@ from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..replica import Reads
 from ..schemas import Decision, Submission
+from ..sealing import Keyring, Place
 from ..store import Connection, audit, claims, comments, ratelimits, webhooks
 from ..text import fold
 from ..text.hygiene import text_direction
@@ -69,6 +70,7 @@ async def submit_comment(
     client_ip: IPAddress | None,
     request_id: str | None,
     outbound: Outbound | None = None,
+    email_keys: Keyring,
 ) -> Submitted:
     """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
     pending with flags. The client's network limits come first, before `read` parses and
@@ -77,7 +79,16 @@ async def submit_comment(
     await _check_network_limits(pool, refusals, site, client_ip)
     submission = await read()
     comment = await _store_comment(
-        pool, site, submission, rules, refusals, secret_key, client_ip, request_id, outbound
+        pool,
+        site,
+        submission,
+        rules,
+        refusals,
+        secret_key,
+        client_ip,
+        request_id,
+        outbound,
+        email_keys,
     )
     if comment.status == Status.APPROVED:
         threads.invalidate(site.id, comment.thread)  # this instance shows it at once
@@ -120,6 +131,7 @@ async def _store_comment(
     client_ip: IPAddress | None,
     request_id: str | None,
     outbound: Outbound | None,
+    email_keys: Keyring,
 ) -> Comment:
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
     # The article page (mails link to it): the widget sends it; a plain form returns to it.
@@ -178,7 +190,7 @@ async def _store_comment(
                 thread=submission.thread,
                 parent_id=submission.parent_id,
                 name=submission.name,
-                email=submission.email,
+                email=email_keys.seal(Place.COMMENT_EMAIL, site.id, submission.email),
                 email_hash=email_hash,
                 website=submission.website,
                 body_text=submission.body,

@@ -37,6 +37,7 @@ from ..pagination import Cursor, Page, encode_cursor
 from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..schemas import ReportInput, ReportResolution
+from ..sealing import Place, readable
 from ..store import Connection, audit, comments, ratelimits, reports, webhooks
 from ..threadcache import ThreadCache
 from ..transparency.mapping import DecisionKind
@@ -119,7 +120,9 @@ async def file_report(
                 legal_ground=given.legal_ground,
                 good_faith=given.good_faith,
                 reporter_name=given.reporter_name,
-                reporter_email=given.reporter_email,
+                reporter_email=None
+                if given.reporter_email is None
+                else settings.email_keys.seal(Place.REPORTER_EMAIL, site.id, given.reporter_email),
                 reporter_hash=reporter_hash,
                 network_hash=network_hash,
             ),
@@ -318,7 +321,7 @@ async def resolve(
             events.Event.REPORT_RESOLVED,
             events.envelope(events.Event.REPORT_RESOLVED, _resolved_data(site, comment, case)),
         )
-        await _tell_notifiers(conn, settings, site, case, filed)
+        await _tell_notifiers(conn, settings, site, case)
     if thread_changed:
         threads.invalidate(actor.site_id, comment.thread)
     log.info("reports_resolved", comment_id=comment_id, action=resolution.action.value)
@@ -347,14 +350,15 @@ def _main_category(filed: list[Report]) -> ReportCategory:
 
 
 async def _tell_notifiers(
-    conn: Connection, settings: Settings, site: Site, case: ReportCase, filed: list[Report]
+    conn: Connection, settings: Settings, site: Site, case: ReportCase
 ) -> None:
     words = REPORT_WORDS[site.settings.language]
     assert case.action is not None
     outcome = Template(words[case.action.value]).safe_substitute(reason=case.reason or "")
-    for_reports = {r.reporter_email: r for r in filed}
-    for email, name in await reports.notifiers(conn, site.id, case.id):
-        report = for_reports.get(email)
+    for notifier in await reports.notifiers(conn, site.id, case.id):
+        email = readable(settings.email_keys, notifier.email)
+        if email is None:  # logged; the others still hear of the decision
+            continue
         await queue_mail(
             conn,
             settings,
@@ -362,8 +366,8 @@ async def _tell_notifiers(
             email,
             "report_decision",
             {
-                "name": name or NO_NAME[site.settings.language],
-                "reference": "" if report is None else report.reference,
+                "name": notifier.name or NO_NAME[site.settings.language],
+                "reference": notifier.reference,
                 "outcome": outcome,
                 "explanation": case.explanation or words["no_explanation"],
             },

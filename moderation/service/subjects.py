@@ -14,6 +14,7 @@ from .. import events
 from ..domain import Actor, EraseMode, Erasure, Language, Site
 from ..errors import NotFound
 from ..identity import email_fingerprint
+from ..sealing import Keyring, Place, Stored, readable
 from ..store import comments, sites, subjects, webhooks
 from ..store.subjects import Placeholders
 from ..threadcache import ThreadCache
@@ -43,9 +44,12 @@ def subject_hash(secret_key: bytes, site: Site, email: str) -> bytes:
     return email_fingerprint(secret_key, site.id, email)
 
 
-async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str, Any]:
+async def export(
+    pool: asyncpg.Pool, site: Site, email_hash: bytes, keys: Keyring
+) -> dict[str, Any]:
     """Everything held about the address on the site, as one JSON-ready document (the
-    moderators' internal notes excepted). An unknown address gets the same, empty, shape."""
+    moderators' internal notes excepted; the sealed addresses opened). An unknown address gets
+    the same, empty, shape."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         rows = await subjects.comments_of(conn, site.id, email_hash)
         ids = [r["id"] for r in rows]
@@ -70,7 +74,7 @@ async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str,
         )
     return {
         "site": site.slug,
-        "comments": [_exported_comment(r, by_comment[r["id"]]) for r in rows],
+        "comments": [_exported_comment(r, by_comment[r["id"]], keys) for r in rows],
         "statements_of_reasons": [
             {
                 "comment_id": str(s["comment_id"]),
@@ -106,7 +110,7 @@ async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str,
                 "legal_ground": r["legal_ground"],
                 "good_faith": r["good_faith"],
                 "reporter_name": r["reporter_name"],
-                "reporter_email": r["reporter_email"],
+                "reporter_email": _opened(keys, Place.REPORTER_EMAIL, site, r, "reporter_email"),
                 "created_at": iso(r["created_at"]),
                 "case_status": r["case_status"],
                 "outcome": r["action"],
@@ -138,13 +142,30 @@ async def export(pool: asyncpg.Pool, site: Site, email_hash: bytes) -> dict[str,
     }
 
 
-def _exported_comment(row: dict[str, Any], decisions: list[dict[str, Any]]) -> dict[str, Any]:
+def _opened(keys: Keyring, place: Place, site: Site, row: Any, column: str) -> str | None:
+    """A row's address (`column`, its sealed twin and key id), opened."""
+    stored = Stored.of(place, site.id, row[f"{column}_sealed"], row[f"{column}_key"], row[column])
+    return readable(keys, stored)
+
+
+def _exported_comment(
+    row: dict[str, Any], decisions: list[dict[str, Any]], keys: Keyring
+) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "thread": row["thread"],
         "parent_id": None if row["parent_id"] is None else str(row["parent_id"]),
         "name": row["name"],
-        "email": row["email"],
+        "email": readable(
+            keys,
+            Stored.of(
+                Place.COMMENT_EMAIL,
+                row["site_id"],
+                row["email_sealed"],
+                row["email_key"],
+                row["email"],
+            ),
+        ),
         "website": row["website"],
         "ip_address": row["client_ip"],
         "body_text": row["body_text"],

@@ -7,12 +7,14 @@ from ipaddress import IPv4Address, IPv6Address
 
 from ..domain import Comment, Status
 from ..pagination import Cursor
+from ..sealing import Sealed
 from . import Connection
 
 # NOTIFY channel announcing that a thread's approved comments changed ("site_id:thread").
 THREAD_CHANNEL = "moderation_threads"
 
-COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_hash, website, body_text,
+COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_sealed, email_key,
+    email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
     created_at, flags, notify, page_url, proven, erased"""
 
@@ -23,7 +25,8 @@ class NewComment:
     thread: str
     parent_id: int | None
     name: str
-    email: str
+    # Sealed by the caller (settings.email_keys): the plain address is never written.
+    email: Sealed
     email_hash: bytes
     website: str | None
     body_text: str
@@ -44,18 +47,19 @@ class NewComment:
 
 async def insert(conn: Connection, new: NewComment) -> Comment:
     row = await conn.fetchrow(
-        f"""INSERT INTO comments (site_id, thread, parent_id, name, email, email_hash, website,
-                body_text, body_html, body_dir, name_dir, renderer_version, status, reason,
-                decided_at, client_ip, request_id, flags, duplicate_key, notify, page_url, proven)
+        f"""INSERT INTO comments (site_id, thread, parent_id, name, email_sealed, email_hash,
+                website, body_text, body_html, body_dir, name_dir, renderer_version, status,
+                reason, decided_at, client_ip, request_id, flags, duplicate_key, notify, page_url,
+                proven, email_key)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                 CASE WHEN $13 IN ('pending', 'unverified') THEN NULL ELSE now() END,
-                $15, $16, $17, $18, $19, $20, $21)
+                $15, $16, $17, $18, $19, $20, $21, $22)
             RETURNING {COMMENT_COLUMNS}""",
         new.site_id,
         new.thread,
         new.parent_id,
         new.name,
-        new.email,
+        new.email.blob,
         new.email_hash,
         new.website,
         new.body_text,
@@ -72,6 +76,7 @@ async def insert(conn: Connection, new: NewComment) -> Comment:
         new.notify,
         new.page_url,
         new.proven,
+        new.email.key_id,
     )
     return Comment.from_row(row)
 

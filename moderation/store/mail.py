@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..domain import Mail, MailStatus, Queued
+from ..sealing import Place, Sealed, Stored
 from . import Connection, rows_affected
 
 NOTIFY_CHANNEL = "moderation_mail"
@@ -22,7 +24,7 @@ class Claim:
     recipient_hash: bytes
     message: bytes
     attempt: int
-    recipient: str = field(repr=False)
+    recipient: Stored = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ async def enqueue_mail(
     *,
     site_id: int,
     kind: str,
-    recipient: str,
+    recipient: Sealed,
     recipient_hash: bytes,
     message_id: str,
     subject: str,
@@ -55,9 +57,10 @@ async def enqueue_mail(
     senders is delivered on commit). A suppressed address gets a row that is never sent."""
     row = await conn.fetchrow(
         """WITH queued AS (
-               INSERT INTO mail_outbox (site_id, kind, recipient, recipient_hash, message_id,
-                                        subject, message, status, next_attempt_at)
-               SELECT $1, $2, $3, $4, $5, $6, $7, s.status,
+               INSERT INTO mail_outbox (site_id, kind, recipient_sealed, recipient_key,
+                                        recipient_hash, message_id, subject, message, status,
+                                        next_attempt_at)
+               SELECT $1, $2, $3, $9, $4, $5, $6, $7, s.status,
                       CASE WHEN s.status = 'pending' THEN now() END
                  FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM mail_suppressions
                                                  WHERE site_id = $1 AND recipient_hash = $4)
@@ -67,12 +70,13 @@ async def enqueue_mail(
              FROM queued""",
         site_id,
         kind,
-        recipient,
+        recipient.blob,
         recipient_hash,
         message_id,
         subject,
         message,
         NOTIFY_CHANNEL,
+        recipient.key_id,
     )
     assert row is not None
     return Queued(site_id, row["id"], message_id, MailStatus(row["status"]))
@@ -91,7 +95,8 @@ UPDATE mail_outbox m
          LIMIT $1
            FOR UPDATE SKIP LOCKED) due
  WHERE m.site_id = due.site_id AND m.id = due.id
-RETURNING m.site_id, m.id, m.recipient, m.recipient_hash, m.message, m.attempts
+RETURNING m.site_id, m.id, m.recipient, m.recipient_sealed, m.recipient_key, m.recipient_hash,
+          m.message, m.attempts
 """
 
 
@@ -101,13 +106,25 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
         Claim(
             site_id=r["site_id"],
             id=r["id"],
-            recipient=r["recipient"],
+            recipient=_recipient(r),
             recipient_hash=r["recipient_hash"],
             message=r["message"],
             attempt=r["attempts"],
         )
         for r in rows
     ]
+
+
+def _recipient(row: Any) -> Stored:
+    stored = Stored.of(
+        Place.MAIL_RECIPIENT,
+        row["site_id"],
+        row["recipient_sealed"],
+        row["recipient_key"],
+        row["recipient"],
+    )
+    assert stored is not None  # mail_outbox_has_recipient
+    return stored
 
 
 async def seconds_until_next_due(conn: Connection) -> float | None:
@@ -231,12 +248,14 @@ async def is_suppressed(conn: Connection, site_id: int, recipient_hash: bytes) -
 # The development mailbox (every site at once: it exists only in development mode) -----------
 
 MAIL_COLUMNS = """m.site_id, s.slug AS site_slug, m.id, m.kind, m.subject, m.status,
-    m.attempts, m.created_at, m.completed_at, m.recipient"""
+    m.attempts, m.created_at, m.completed_at, m.recipient, m.recipient_sealed, m.recipient_key"""
 
 
 def _mail(row: object, message: bytes = b"") -> Mail:
     values = dict(row)  # type: ignore[call-overload]
     values["status"] = MailStatus(values["status"])
+    values["recipient"] = _recipient(values)
+    del values["recipient_sealed"], values["recipient_key"]
     return Mail(**values, message=message)
 
 

@@ -7,13 +7,15 @@ from datetime import datetime
 
 from ..domain import Comment, Report, ReportCase, ReportCategory, Resolution
 from ..pagination import Cursor
+from ..sealing import Place, Sealed, Stored
 from . import Connection
 from .comments import COMMENT_COLUMNS
 
 CASE_COLUMNS = """site_id, id, comment_id, status, reporters, categories, queued_at, hidden,
     first_report_at, last_report_at, action, reason, explanation, resolved_by, resolved_at"""
 REPORT_COLUMNS = """site_id, id, reference, case_id, comment_id, category, explanation,
-    legal_ground, good_faith, reporter_name, reporter_email, created_at"""
+    legal_ground, good_faith, reporter_name, reporter_email, reporter_email_sealed,
+    reporter_email_key, created_at"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,8 @@ class NewReport:
     legal_ground: str | None
     good_faith: bool
     reporter_name: str | None
-    reporter_email: str | None
+    # Sealed by the caller (settings.email_keys): the plain address is never written.
+    reporter_email: Sealed | None
     reporter_hash: bytes
     network_hash: bytes | None
 
@@ -90,9 +93,10 @@ async def insert(conn: Connection, case_id: int, new: NewReport) -> Report | Non
     """The new report, or None where this reporter already reported the comment."""
     row = await conn.fetchrow(
         f"""INSERT INTO reports (site_id, case_id, comment_id, reference, category, explanation,
-                                 legal_ground, good_faith, reporter_name, reporter_email,
-                                 reporter_hash, network_hash)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                 legal_ground, good_faith, reporter_name,
+                                 reporter_email_sealed, reporter_hash, network_hash,
+                                 reporter_email_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (site_id, comment_id, reporter_hash) DO NOTHING
             RETURNING {REPORT_COLUMNS}""",
         new.site_id,
@@ -104,9 +108,10 @@ async def insert(conn: Connection, case_id: int, new: NewReport) -> Report | Non
         new.legal_ground,
         new.good_faith,
         new.reporter_name,
-        new.reporter_email,
+        None if new.reporter_email is None else new.reporter_email.blob,
         new.reporter_hash,
         new.network_hash,
+        None if new.reporter_email is None else new.reporter_email.key_id,
     )
     return None if row is None else Report.from_row(row)
 
@@ -197,16 +202,40 @@ async def ever_reported(conn: Connection, site_id: int, comment_id: int) -> bool
     )
 
 
-async def notifiers(conn: Connection, site_id: int, case_id: int) -> list[tuple[str, str | None]]:
-    """Each address that reported in the case (once), with a name it gave."""
+@dataclass(frozen=True, slots=True)
+class Notifier:
+    """A reporter who gave an address, with the name and the reference of their report."""
+
+    email: Stored
+    name: str | None
+    reference: str
+
+
+async def notifiers(conn: Connection, site_id: int, case_id: int) -> list[Notifier]:
+    """Each address that reported in the case, once (by its keyed hash: the addresses are
+    sealed), with the name it gave and its report's reference."""
     rows = await conn.fetch(
-        """SELECT DISTINCT ON (lower(reporter_email)) reporter_email, reporter_name
-             FROM reports WHERE site_id = $1 AND case_id = $2 AND reporter_email IS NOT NULL
-            ORDER BY lower(reporter_email), id""",
+        """SELECT DISTINCT ON (reporter_hash) reporter_email, reporter_email_sealed,
+                  reporter_email_key, reporter_name, reference
+             FROM reports
+            WHERE site_id = $1 AND case_id = $2
+              AND (reporter_email IS NOT NULL OR reporter_email_sealed IS NOT NULL)
+            ORDER BY reporter_hash, id""",
         site_id,
         case_id,
     )
-    return [(r["reporter_email"], r["reporter_name"]) for r in rows]
+    found = []
+    for r in rows:
+        email = Stored.of(
+            Place.REPORTER_EMAIL,
+            site_id,
+            r["reporter_email_sealed"],
+            r["reporter_email_key"],
+            r["reporter_email"],
+        )
+        assert email is not None
+        found.append(Notifier(email, r["reporter_name"], r["reference"]))
+    return found
 
 
 # The moderators' list: queued cases, open ones oldest first, resolved ones newest first.

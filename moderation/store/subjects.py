@@ -80,7 +80,8 @@ async def reports_by(conn: Connection, site_id: int, email_hash: bytes) -> list[
     """The reports the address filed (issue 12), with their case's outcome."""
     return await conn.fetch(
         """SELECT r.reference, r.comment_id, r.category, r.explanation, r.legal_ground,
-                  r.good_faith, r.reporter_name, r.reporter_email, r.created_at,
+                  r.good_faith, r.reporter_name, r.reporter_email, r.reporter_email_sealed,
+                  r.reporter_email_key, r.created_at,
                   c.status AS case_status, c.action, c.resolved_at
              FROM reports r JOIN report_cases c ON c.site_id = r.site_id AND c.id = r.case_id
             WHERE r.site_id = $1 AND r.reporter_hash = $2
@@ -116,7 +117,8 @@ async def erase_comments(
     placeholders, so replies keep their place and statements their reference."""
     rows = await conn.fetch(
         """UPDATE comments
-              SET name = $3, name_dir = $4, email = NULL, email_hash = NULL, website = NULL,
+              SET name = $3, name_dir = $4, email = NULL, email_sealed = NULL, email_key = NULL,
+                  email_hash = NULL, website = NULL,
                   client_ip = NULL, notify = false,
                   erased = CASE WHEN $5 THEN 'deleted' ELSE 'anonymized' END,
                   body_text = CASE WHEN $5 THEN $6 ELSE body_text END,
@@ -213,7 +215,8 @@ async def erase_reports(conn: Connection, site_id: int, email_hash: bytes, *, de
     and the network's; with `delete` also the reporter's explanation and legal ground."""
     status = await conn.execute(
         """UPDATE reports
-              SET reporter_name = NULL, reporter_email = NULL, network_hash = NULL,
+              SET reporter_name = NULL, reporter_email = NULL, reporter_email_sealed = NULL,
+                  reporter_email_key = NULL, network_hash = NULL,
                   reporter_hash = sha256(convert_to(gen_random_uuid()::text, 'UTF8')),
                   explanation = CASE WHEN $3 THEN NULL ELSE explanation END,
                   legal_ground = CASE WHEN $3 THEN NULL ELSE legal_ground END
