@@ -276,6 +276,9 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise CommandError("--concurrency must be at least 1")
+    if not settings.secret_key:
+        # The mail sender opens the sealed addresses with keys derived from it.
+        raise CommandError("MODERATION_SECRET_KEY is required: the same one `serve` uses")
     asyncio.run(run_worker(settings, concurrency=args.concurrency))
 
 

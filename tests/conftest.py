@@ -21,9 +21,12 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import Role, SiteSettings
 from moderation.migrate import migrate
+from moderation.sealing import Keyring
 from tests import servers
 
 TEST_SECRET = b"test-secret-key-of-at-least-32-bytes!!"
+# Seals and opens the addresses the tests read from the database, as the app does.
+TEST_KEYS = Keyring(TEST_SECRET, 1)
 APP_TABLES = ", ".join(
     [
         "sites",

@@ -28,6 +28,7 @@
       appeals: "Appeals", explanation: "Explanation for the author (optional)",
       uphold: "Uphold", reverse: "Reverse", appealBy: "The author appeals:",
       decisionWas: (reason, by) => `Decision: ${reason} (${by})`, verified: "verified address",
+      unavailable: "address unavailable",
       sameModerator: "Another moderator must decide this appeal.",
       reports: "Reports", keep: "Keep", remove: "Remove", k_keep: "in Reports: keep (k) or remove with a reason (r); p: previous",
       reportedBy: (n, cats) => `${n} ${n === 1 ? "reader" : "readers"} reported it: ${cats}`,
@@ -61,6 +62,7 @@
       appeals: "الاعتراضات", explanation: "توضيح للكاتب (اختياري)",
       uphold: "تأييد القرار", reverse: "إلغاء القرار", appealBy: "يعترض الكاتب:",
       decisionWas: (reason, by) => `القرار: ${reason} (${by})`, verified: "عنوان مؤكَّد",
+      unavailable: "العنوان غير متاح",
       sameModerator: "يجب أن يبتّ مشرف آخر في هذا الاعتراض.",
       reports: "البلاغات", keep: "إبقاء", remove: "حذف", k_keep: "في البلاغات: إبقاء (k) أو حذف مع سبب (r)؛ p: السابق",
       reportedBy: (n, cats) => `أبلغ عنه ${n} ${n === 1 ? "قارئ" : "قرّاء"}: ${cats}`,
@@ -273,7 +275,8 @@
     const box = pickBox(comment);
     const name = el("bdi", "name", comment.name);
     name.dir = comment.name_dir;
-    const email = el("span", "email", comment.email);
+    // An address that could not be decrypted (logged on the server) reads as unavailable.
+    const email = el("span", "email", comment.email_unavailable ? t("unavailable") : comment.email);
     email.dir = "ltr";
     const thread = el("bdi", "thread", comment.thread);
     const time = el("time", "time", new Date(comment.created_at).toLocaleString(state.lang));
@@ -317,7 +320,8 @@
         if (!item.explanation) continue;
         const said = el("blockquote", "appeal", item.explanation);
         said.dir = "auto";
-        const who = el("small", "email", item.reporter_email ? ` — ${item.reporter_email}` : "");
+        const address = item.reporter_email_unavailable ? t("unavailable") : item.reporter_email;
+        const who = el("small", "email", address ? ` — ${address}` : "");
         said.append(who);
         li.append(said);
       }

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
 from moderation.db import POOL
-from tests.conftest import SiteFixture
+from tests.conftest import TEST_SECRET, SiteFixture
 from tests.mail.conftest import (
     MailServer,
     mail_attempts,
@@ -29,6 +29,7 @@ def worker_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
     env.update(
         DATABASE_URL=database_url,
+        MODERATION_SECRET_KEY=TEST_SECRET.decode(),
         MODERATION_SMTP_URL=f"smtp://mailer:hunter2-secret@127.0.0.1:{port}?starttls=false",
         MODERATION_MAIL_FROM="news@daily.example",
         MODERATION_SMTP_TIMEOUT="1",

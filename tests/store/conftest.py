@@ -12,8 +12,10 @@ from asyncpg.pool import PoolConnectionProxy
 
 from moderation.db import create_pool
 from moderation.domain import Actor, Comment, Role, Site, Status
+from moderation.sealing import Place
 from moderation.store import comments, sites
 from moderation.store.comments import NewComment
+from tests.conftest import TEST_KEYS as KEYS
 from tests.conftest import make_settings
 
 
@@ -63,4 +65,5 @@ async def add_comment(conn: PoolConnectionProxy, site: Site, **overrides: Any) -
         "duplicate_key": b"key",
     }
     values.update(overrides)
+    values["email"] = KEYS.seal(Place.COMMENT_EMAIL, site.id, values["email"])
     return await comments.insert(conn, NewComment(**values))

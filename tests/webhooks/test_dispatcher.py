@@ -29,7 +29,7 @@ from moderation.events import ALL_EVENTS
 from moderation.store import webhooks as store
 from moderation.webhooks import signing
 from moderation.webhooks.dispatcher import next_state, retry_after_seconds
-from tests.conftest import SiteFixture, approve, make_settings, post_comment
+from tests.conftest import TEST_SECRET, SiteFixture, approve, make_settings, post_comment
 from tests.webhooks.conftest import (
     Receiver,
     Reply,
@@ -322,7 +322,12 @@ async def test_two_dispatchers_on_one_database_never_send_the_same_attempt_twice
 
 def worker_environment(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=database_url, MODERATION_WEBHOOK_ALLOW_PRIVATE="1", **extra)
+    env.update(
+        DATABASE_URL=database_url,
+        MODERATION_WEBHOOK_ALLOW_PRIVATE="1",
+        MODERATION_SECRET_KEY=TEST_SECRET.decode(),
+        **extra,
+    )
     return env
 
 
