@@ -380,8 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host or settings.host,
                 port=args.port if args.port is not None else settings.port,
             )
-        # `data` prints its JSON on stdout: its log lines go to stderr.
-        log_stream = sys.stderr if args.command == "data" else None
+        # `data` prints its JSON and `keys` its counts on stdout: their log lines go to stderr.
+        log_stream = sys.stderr if args.command in ("data", "keys") else None
         configure_logging(as_json=settings.log_json, level=settings.log_level, stream=log_stream)
         if args.command == "worker" and not settings.database_url:
             # An embedded database belongs to the one process that started it.

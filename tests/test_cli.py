@@ -18,7 +18,8 @@ import asyncpg
 from moderation import tokens
 from moderation.app import create_app
 from moderation.migrate import migrate
-from tests.conftest import TEST_SECRET, make_settings, make_site
+from moderation.sealing import Place, Sealed
+from tests.conftest import TEST_KEYS, TEST_SECRET, make_settings, make_site
 from tests.support import eventually
 
 
@@ -127,10 +128,23 @@ async def test_an_operator_exports_and_erases_an_address_on_one_site_or_on_all(
     ]
     conn = await asyncpg.connect(cli_env["DATABASE_URL"])
     try:
-        rows = await conn.fetch("SELECT email, body_text FROM comments ORDER BY body_text")
+        rows = await conn.fetch(
+            "SELECT site_id, email_sealed, email_key, body_text FROM comments ORDER BY body_text"
+        )
     finally:
         await conn.close()
-    assert sorted((r["body_text"], r["email"] or "") for r in rows) == [
+    opened = [
+        (
+            r["body_text"],
+            ""
+            if r["email_sealed"] is None
+            else TEST_KEYS.open(
+                Place.COMMENT_EMAIL, r["site_id"], Sealed(r["email_key"], r["email_sealed"])
+            ),
+        )
+        for r in rows
+    ]
+    assert sorted(opened) == [
         ("Comment removed", ""),
         ("Comment removed", ""),
         ("تعليق عمر", "omar@example.com"),

@@ -4,6 +4,7 @@ beside the service and beside a second rotation; running it again finds nothing 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import asyncpg
@@ -15,8 +16,10 @@ from ..store.addresses import Column, Held
 
 log = structlog.get_logger("moderation.keys")
 
-# A pass skips the rows other transactions hold at that moment; a later pass takes them.
-PASSES = 3
+# A pass skips the rows other transactions hold at that moment (a second rotation, a decision,
+# an erase: all short); after a pause, another pass takes what is still left.
+PASSES = 5
+PAUSE = 0.5
 
 
 @dataclass(slots=True)
@@ -34,10 +37,12 @@ async def rotate(pool: asyncpg.Pool, keys: Keyring, *, batch_size: int) -> list[
         counts = Rotated(column.place.value)
         for _ in range(PASSES):
             counts.unreadable = 0  # the last pass's count: each pass meets them again
-            if not await _pass(pool, keys, column, batch_size, counts):
+            await _pass(pool, keys, column, batch_size, counts)
+            async with pool.acquire() as conn:
+                counts.remaining = await addresses.stale_count(conn, column, keys.current)
+            if counts.remaining <= counts.unreadable:
                 break
-        async with pool.acquire() as conn:
-            counts.remaining = await addresses.stale_count(conn, column, keys.current)
+            await asyncio.sleep(PAUSE)
         log.info(
             "addresses_rotated",
             place=counts.place,
@@ -53,16 +58,15 @@ async def rotate(pool: asyncpg.Pool, keys: Keyring, *, batch_size: int) -> list[
 
 async def _pass(
     pool: asyncpg.Pool, keys: Keyring, column: Column, batch_size: int, counts: Rotated
-) -> int:
-    """One walk along the table; how many rows it re-sealed."""
-    after, changed = (0, 0), 0
+) -> None:
+    """One walk along the table, batch after batch."""
+    after = (0, 0)
     while True:
         async with pool.acquire() as conn, conn.transaction():
             held = await addresses.claim_stale(conn, column, after, keys.current, batch_size)
             if not held:
-                return changed
-            sealed = _sealed(keys, column, held, counts)
-            changed += await addresses.reseal(conn, column, sealed)
+                return
+            await addresses.reseal(conn, column, _sealed(keys, column, held, counts))
         after = (held[-1].site_id, held[-1].id)
 
 
