@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncpg
+import pytest
 from asyncpg.pool import PoolConnectionProxy
 
 from moderation.domain import Comment, Site, Status
 from moderation.pagination import Cursor
 from moderation.store import comments
+from tests.conftest import TEST_KEYS as KEYS
 from tests.store.conftest import add_comment, email_hash, moderator
 
 THREAD = "politics/2026/elections"
@@ -145,3 +148,35 @@ async def test_an_authors_history_counts_approved_and_rejected(
     await add_comment(conn, site, status=Status.SPAM, reason="spam")
     histories = await comments.author_histories(conn, site.id, [author, email_hash("x@y.z")])
     assert histories == {author: (1, 2)}
+
+
+async def test_a_comment_is_stored_sealed_and_must_keep_an_address_unless_erased(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    written = await add_comment(conn, site, email="ليلى@مثال.مصر")
+    row = await conn.fetchrow(
+        "SELECT email, email_sealed, email_key FROM comments WHERE id = $1", written.id
+    )
+    assert row["email"] is None and row["email_key"] == 1
+    assert "ليلى".encode() not in row["email_sealed"]
+    assert written.email is not None and KEYS.reveal(written.email) == "ليلى@مثال.مصر"
+    # Sealed or plain (a row from before 0014), an address stays until an erase; its sealed
+    # value never goes without its key id.
+    for change in (
+        "SET email_sealed = NULL, email_key = NULL",
+        "SET email_key = NULL",
+        "SET email_key = 0",
+        "SET email_sealed = '\\x00'::bytea",
+    ):
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():
+                await conn.execute(f"UPDATE comments {change} WHERE id = $1", written.id)
+    await conn.execute(
+        "UPDATE comments SET email = 'layla@example.com', email_sealed = NULL, email_key = NULL"
+        " WHERE id = $1",
+        written.id,
+    )
+    await conn.execute(
+        "UPDATE comments SET email = NULL, email_hash = NULL, erased = 'anonymized' WHERE id = $1",
+        written.id,
+    )
