@@ -131,11 +131,17 @@ def readable(keys: Keyring, stored: Stored | None) -> str | None:
     try:
         return keys.reveal(stored)
     except Unreadable as exc:
-        log.error(
-            "address_unreadable",
-            place=exc.place.value,
-            site_id=exc.site_id,
-            key_id=exc.key_id,
-            why=exc.why,
-        )
+        log_unreadable(exc)
         return None
+
+
+def log_unreadable(exc: Unreadable, **where: int) -> None:
+    """Where, under which key id and why a value did not open; never the value."""
+    log.error(
+        "address_unreadable",
+        place=exc.place.value,
+        site_id=exc.site_id,
+        key_id=exc.key_id,
+        why=exc.why,
+        **where,
+    )

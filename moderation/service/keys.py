@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from ..sealing import Keyring, Sealed, Unreadable
+from ..sealing import Keyring, Sealed, Unreadable, log_unreadable
 from ..store import addresses
 from ..store.addresses import Column, Held
 
@@ -79,14 +79,7 @@ def _sealed(
             value = keys.reveal(row.stored)
         except Unreadable as exc:
             counts.unreadable += 1
-            log.error(
-                "address_unreadable",
-                place=column.place.value,
-                site_id=row.site_id,
-                row_id=row.id,
-                key_id=exc.key_id,
-                why=exc.why,
-            )
+            log_unreadable(exc, row_id=row.id)
             continue
         if row.stored.sealed is None:
             counts.sealed += 1

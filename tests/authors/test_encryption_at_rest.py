@@ -370,7 +370,7 @@ async def test_keys_rotate_seals_old_plain_rows_then_reseals_under_a_new_key_id(
 
     first = await asyncio.to_thread(rotate_command, database_url, 1, "--batch-size", "3")
     assert first.returncode == 0, first.stderr
-    lines = dict(line.split(": ", 1) for line in first.stdout.splitlines())
+    lines = _counts(first.stdout)
     sealed_now = sum(int(counts.split()[0]) for counts in lines.values())
     assert sealed_now == legacy
     assert set(lines) == {"comments.email", "mail_outbox.recipient", "reports.reporter_email"}
