@@ -1,7 +1,7 @@
 """What `moderation keys rotate` costs: seals ROWS comments written in the plain form of before
 migration 0014, then re-seals them all under key id 2; and what one seal plus one open cost.
-`.venv/bin/python bench/bench_rotate.py [ROWS]` (default 200,000). Uses BENCH_DATABASE_URL, else the local PostgreSQL; creates and drops a database of
-its own, moderation_bench_rotate."""
+`.venv/bin/python bench/bench_rotate.py [ROWS]` (default 200,000). Uses BENCH_DATABASE_URL,
+else the local PostgreSQL; creates and drops a database of its own, moderation_bench_rotate."""
 
 from __future__ import annotations
 
