@@ -186,9 +186,12 @@ class Comment:
     thread: str
     parent_id: int | None
     name: str
-    # Sealed at rest (sealing.py); None once the author's data was erased (issue 13;
-    # `erased` says how). `settings.email_keys` opens it.
-    email: Stored | None
+    # The address's columns: sealed (sealing.py) with its key id, or plain in a row from before
+    # migration 0014; all None once the author's data was erased (issue 13; `erased` says how).
+    # Read it as `email`, which `settings.email_keys` opens.
+    email_plain: str | None = field(repr=False)
+    email_sealed: bytes | None = field(repr=False)
+    email_key: int | None
     email_hash: bytes | None
     website: str | None
     body_text: str
@@ -207,16 +210,16 @@ class Comment:
     proven: bool = False
     erased: str | None = None
 
+    @property
+    def email(self) -> Stored | None:
+        """The author's address as the row holds it; None once erased."""
+        return Stored.of(
+            Place.COMMENT_EMAIL, self.site_id, self.email_sealed, self.email_key, self.email_plain
+        )
+
     @classmethod
     def from_row(cls, row: Any) -> Comment:
         values = dict(row)
-        values["email"] = Stored.of(
-            Place.COMMENT_EMAIL,
-            values["site_id"],
-            values.pop("email_sealed"),
-            values.pop("email_key"),
-            values["email"],
-        )
         values["status"] = Status(values["status"])
         values["flags"] = tuple(values.get("flags") or ())
         return cls(**values)

@@ -163,7 +163,7 @@ def _exported_comment(
                 row["site_id"],
                 row["email_sealed"],
                 row["email_key"],
-                row["email"],
+                row["email_plain"],
             ),
         ),
         "website": row["website"],

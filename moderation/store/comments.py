@@ -13,8 +13,9 @@ from . import Connection
 # NOTIFY channel announcing that a thread's approved comments changed ("site_id:thread").
 THREAD_CHANNEL = "moderation_threads"
 
-COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email, email_sealed, email_key,
-    email_hash, website, body_text,
+# The plain `email` (rows from before migration 0014) is read as Comment.email_plain.
+COMMENT_COLUMNS = """site_id, id, thread, parent_id, name, email AS email_plain, email_sealed,
+    email_key, email_hash, website, body_text,
     body_html, body_dir, name_dir, renderer_version, status, reason, decided_at, decided_by,
     created_at, flags, notify, page_url, proven, erased"""
 
