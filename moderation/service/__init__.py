@@ -3,15 +3,26 @@
 (endpoints and their deliveries), `sessions` (the console's sign-in and sign-out), `authors`
 (confirming an address, appeals, unsubscribing, the author's own comments), `reports` (readers'
 notices and their resolution), `transparency` (the DSA aggregates and statements), `subjects`
-(export and erase an address's data)."""
+(export and erase an address's data), `retention` (each site's schedule for forgetting it)."""
 
-from . import admin, authors, comments, reports, sessions, subjects, transparency, webhooks
+from . import (
+    admin,
+    authors,
+    comments,
+    reports,
+    retention,
+    sessions,
+    subjects,
+    transparency,
+    webhooks,
+)
 
 __all__ = [
     "admin",
     "authors",
     "comments",
     "reports",
+    "retention",
     "sessions",
     "subjects",
     "transparency",
