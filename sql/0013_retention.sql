@@ -22,12 +22,14 @@ ALTER TABLE comments ADD CONSTRAINT comments_erased_check
 -- Each batch of the sweeper finds its rows by index. The partial indexes hold only the rows
 -- still due for something, so they stay small on a big table.
 CREATE INDEX comments_ip_kept ON comments (site_id, created_at) WHERE client_ip IS NOT NULL;
+-- Content still there: never erased, or only the author's data (moderation/store/retention.py
+-- has the same condition).
 CREATE INDEX comments_rejected_kept ON comments (site_id, decided_at)
-    WHERE status = 'rejected' AND erased IS NULL;
+    WHERE status = 'rejected' AND (erased IS NULL OR erased IN ('anonymized', 'expired'));
 CREATE INDEX comments_spam_kept ON comments (site_id, created_at)
-    WHERE status = 'spam' AND erased IS NULL;
+    WHERE status = 'spam' AND (erased IS NULL OR erased IN ('anonymized', 'expired'));
 CREATE INDEX comments_unverified_kept ON comments (site_id, created_at)
-    WHERE status = 'unverified' AND erased IS NULL;
+    WHERE status = 'unverified' AND (erased IS NULL OR erased IN ('anonymized', 'expired'));
 -- Deleting a comment checks that nothing refers to it: its replies, appeals and report cases
 -- are found by index, not by a scan per deleted row.
 CREATE INDEX comments_replies ON comments (site_id, parent_id) WHERE parent_id IS NOT NULL;

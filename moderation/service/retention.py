@@ -5,6 +5,7 @@ claimed with SKIP LOCKED, so several sweepers at once purge each row once. Idemp
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,14 +20,19 @@ from .subjects import every_site, forget_addresses, placeholders, site_named
 BATCH = 500  # rows claimed per statement and transaction
 AUTHORS_PER_BATCH = 100  # addresses read per step of the walk over a site's authors
 
-# Every kind the sweeper counts, in the order it runs them (also the metric's label values).
+# After each batch the sweeper rests as long as the batch took, so it never holds more than
+# about half of one database connection's time: reads and ingest keep theirs.
+REST_FACTOR = 1.0
+
+# Every kind the sweeper counts, in the order it runs them (also the metric's label values):
+# the deletions first, so no work is spent forgetting parts of rows about to go.
 KINDS = (
-    "ip",
-    "report_network",
-    "email",
-    "rejected",
     "spam",
     "unverified",
+    "rejected",
+    "email",
+    "ip",
+    "report_network",
     "webhook_delivery",
     "mail",
 )
@@ -36,16 +42,18 @@ BatchObserver = Callable[[str, int, float], None]
 
 
 def days_of(settings: SiteSettings) -> dict[str, int | None]:
-    return {
-        "ip": settings.retain_ip_days,
-        "report_network": settings.retain_ip_days,
-        "email": settings.retain_email_days,
-        "rejected": settings.purge_rejected_days,
+    days = {
         "spam": settings.purge_spam_days,
         "unverified": settings.purge_unverified_days,
+        "rejected": settings.purge_rejected_days,
+        "email": settings.retain_email_days,
+        "ip": settings.retain_ip_days,
+        "report_network": settings.retain_ip_days,
         "webhook_delivery": settings.retain_deliveries_days,
         "mail": settings.retain_deliveries_days,
     }
+    assert tuple(days) == KINDS
+    return days
 
 
 def cutoffs(settings: SiteSettings, now: datetime) -> dict[str, datetime]:
@@ -111,12 +119,14 @@ async def _purge_all(
         async with pool.acquire() as conn, conn.transaction():
             claimed = await retention.claim_due(conn, kind, site.id, before, BATCH)
             done = await _purge_batch(conn, site, kind, claimed) if claimed else 0
+        elapsed = time.perf_counter() - started
         if observe is not None and claimed:
-            observe(kind, done, time.perf_counter() - started)
+            observe(kind, done, elapsed)
         total += done
         # A short batch means none were left (or the rest are another sweeper's right now).
         if len(claimed) < BATCH:
             return total
+        await asyncio.sleep(elapsed * REST_FACTOR)
 
 
 async def _purge_batch(
@@ -179,9 +189,11 @@ async def _expire_addresses(
             for thread in sorted(threads_now):
                 await comments.announce_thread_change(conn, site.id, thread)
         shown |= threads_now
+        elapsed = time.perf_counter() - started
         if observe is not None:
-            observe("email", len(expired), time.perf_counter() - started)
+            observe("email", len(expired), elapsed)
         total += len(expired)
+        await asyncio.sleep(elapsed * REST_FACTOR)
     if threads is not None:
         for thread in shown:
             threads.invalidate(site.id, thread)

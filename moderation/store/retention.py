@@ -9,6 +9,11 @@ from typing import Any
 
 from . import Connection, rows_affected
 
+# A comment whose content is still there: never erased, or only its author's data (an erase in
+# `anonymize` mode, an address forgotten by retention). The partial indexes of sql/0013 carry
+# the same condition, word for word, so the planner can use them.
+KEEPS_CONTENT = "(t.erased IS NULL OR t.erased IN ('anonymized', 'expired'))"
+
 # The rows due for each kind, as (table, condition, order): $1 the site, $2 the moment before
 # which they are due, the table named `t`; read by count_due (dry runs) and claim_due (sweeps).
 DUE: dict[str, tuple[str, str, str]] = {
@@ -25,19 +30,19 @@ DUE: dict[str, tuple[str, str, str]] = {
     # Not while an appeal against the rejection is open: its moderator needs the text.
     "rejected": (
         "comments",
-        """t.status = 'rejected' AND t.erased IS NULL AND t.decided_at < $2
+        f"""t.status = 'rejected' AND {KEEPS_CONTENT} AND t.decided_at < $2
            AND NOT EXISTS (SELECT 1 FROM appeals a
                             WHERE a.site_id = $1 AND a.comment_id = t.id AND a.status = 'open')""",
         "t.decided_at",
     ),
     "spam": (
         "comments",
-        "t.status = 'spam' AND t.erased IS NULL AND t.created_at < $2",
+        f"t.status = 'spam' AND {KEEPS_CONTENT} AND t.created_at < $2",
         "t.created_at",
     ),
     "unverified": (
         "comments",
-        "t.status = 'unverified' AND t.erased IS NULL AND t.created_at < $2",
+        f"t.status = 'unverified' AND {KEEPS_CONTENT} AND t.created_at < $2",
         "t.created_at",
     ),
     "webhook_delivery": (
