@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 	$(BIN)/python bench/adversarial.py $(if $(QUICK),--seconds-per-site 10,)
+	$(BIN)/python bench/bench_retention.py $(if $(QUICK),--quick,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
