@@ -37,13 +37,15 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import aiohttp
 import asyncpg
 import loadgen
 import workload
 from bodies import Body, make_bodies
+from database import recreate
+from depth import COLUMNS
 from ours import Moderation
 
 from moderation import service
@@ -55,24 +57,6 @@ AUTHORS = 200_000
 READ_THREADS = 2_000
 READ_LIMIT = 37  # not a page size the service's page cache keeps: every read is a query
 CONNECTIONS = 16
-COMMENT_COLUMNS = (
-    "site_id",
-    "thread",
-    "name",
-    "email",
-    "email_hash",
-    "website",
-    "body_text",
-    "body_html",
-    "body_dir",
-    "name_dir",
-    "renderer_version",
-    "status",
-    "reason",
-    "decided_at",
-    "client_ip",
-    "created_at",
-)
 
 
 def server_url() -> str:
@@ -147,7 +131,7 @@ async def seed(database_url: str, total: int, deliveries: int, mails: int) -> di
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
         rows = comment_rows(total, ids, make_bodies(500))
         while batch := [r for _, r in zip(range(50_000), rows, strict=False)]:
-            await conn.copy_records_to_table("comments", records=batch, columns=COMMENT_COLUMNS)
+            await conn.copy_records_to_table("comments", records=batch, columns=COLUMNS)
         await conn.execute("SET maintenance_work_mem = '512MB'")
         for row in indexes:
             await conn.execute(row["indexdef"])
@@ -214,16 +198,6 @@ async def seed(database_url: str, total: int, deliveries: int, mails: int) -> di
     finally:
         await conn.close()
     return timings
-
-
-async def recreate(url: str) -> str:
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    return urlunsplit(urlsplit(url)._replace(path=f"/{DATABASE}"))
 
 
 class LockWatch:
@@ -295,7 +269,7 @@ def run_loads(
 
 async def main(args: argparse.Namespace) -> None:
     loadgen.require_wrk()
-    database_url = await recreate(server_url())
+    database_url = await recreate(server_url(), DATABASE)
     work = Path(tempfile.mkdtemp(prefix="bench-retention-"))
     moderation = Moderation(database_url, work)
     moderation.env["MODERATION_RETENTION_INTERVAL"] = "0"  # the bench runs the sweep itself

@@ -137,10 +137,8 @@ async def _purge_batch(
         return await retention.forget_ips(conn, site.id, ids)
     if kind == "report_network":
         return await retention.forget_networks(conn, site.id, ids)
-    if kind == "webhook_delivery":
-        return await retention.delete_deliveries(conn, site.id, ids)
-    if kind == "mail":
-        return await retention.delete_mails(conn, site.id, ids)
+    if kind in ("webhook_delivery", "mail"):
+        return await retention.delete_finished(conn, kind, site.id, ids)
     # Comments: deleted where nothing refers to them, else "comment removed" placeholders,
     # as an erase in `delete` mode leaves them (the audit's decisions and statements stay).
     words = placeholders(site.settings.language)

@@ -164,32 +164,26 @@ async def delete_expired_confirmations(
     return rows_affected(status)
 
 
-async def delete_deliveries(conn: Connection, site_id: int, delivery_ids: list[int]) -> int:
-    await conn.execute(
-        "DELETE FROM webhook_attempts WHERE site_id = $1 AND delivery_id = any($2::bigint[])",
-        site_id,
-        delivery_ids,
-    )
-    status = await conn.execute(
-        """DELETE FROM webhook_deliveries
-            WHERE site_id = $1 AND id = any($2::bigint[]) AND status <> 'pending'""",
-        site_id,
-        delivery_ids,
-    )
-    return rows_affected(status)
+# Finished outbox rows and their attempts: kind → (outbox table, attempts table, its reference).
+_OUTBOXES = {
+    "webhook_delivery": ("webhook_deliveries", "webhook_attempts", "delivery_id"),
+    "mail": ("mail_outbox", "mail_attempts", "mail_id"),
+}
 
 
-async def delete_mails(conn: Connection, site_id: int, mail_ids: list[int]) -> int:
+async def delete_finished(conn: Connection, kind: str, site_id: int, ids: list[int]) -> int:
+    """Delete finished (never pending) webhook deliveries or mails, with their attempts."""
+    outbox, attempts, reference = _OUTBOXES[kind]
     await conn.execute(
-        "DELETE FROM mail_attempts WHERE site_id = $1 AND mail_id = any($2::bigint[])",
+        f"DELETE FROM {attempts} WHERE site_id = $1 AND {reference} = any($2::bigint[])",
         site_id,
-        mail_ids,
+        ids,
     )
     status = await conn.execute(
-        """DELETE FROM mail_outbox
-            WHERE site_id = $1 AND id = any($2::bigint[]) AND status <> 'pending'""",
+        f"""DELETE FROM {outbox}
+             WHERE site_id = $1 AND id = any($2::bigint[]) AND status <> 'pending'""",
         site_id,
-        mail_ids,
+        ids,
     )
     return rows_affected(status)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from moderation import service
 from moderation.app import create_app
 from moderation.db import POOL
-from moderation.domain import Role
+from moderation.domain import Role, SiteSettings
 from moderation.threadcache import THREADS
 from tests.authors.conftest import ARTICLE, link_in, set_settings
 from tests.authors.test_data_subjects import (
@@ -416,3 +417,16 @@ async def test_the_command_line_prints_what_it_would_purge_then_purges_it(
     nowhere = run_cli("retention", "run", "--site", "nowhere", env=cli_env)
     assert nowhere.returncode == 1 and "no site 'nowhere'" in nowhere.stderr
     assert run_cli("retention", "run", "--help", env=cli_env).returncode == 0
+
+
+def test_each_kind_is_due_its_own_days_before_now_and_null_leaves_it_out() -> None:
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    due = service.retention.cutoffs(SiteSettings(retain_email_days=400), now)
+    assert list(due) == list(service.retention.KINDS)  # deletions first
+    assert due["ip"] == due["report_network"] == now - timedelta(days=30)
+    assert due["email"] == now - timedelta(days=400)
+    assert due["rejected"] == now - timedelta(days=90)
+    assert due["spam"] == due["unverified"] == now - timedelta(days=7)
+    assert due["webhook_delivery"] == due["mail"] == now - timedelta(days=30)
+    kept = SiteSettings(retain_ip_days=None, purge_spam_days=None, retain_deliveries_days=None)
+    assert set(service.retention.cutoffs(kept, now)) == {"unverified", "rejected"}
