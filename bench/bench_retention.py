@@ -19,7 +19,7 @@ to (re)create the database `moderation_bench_retention`, and wrk for the HTTP lo
    to completion over every site; pg_stat_activity is sampled every 50 ms for sessions waiting
    on a lock. Printed: rows purged by kind, wall time, rows/s, the slowest batch (one
    transaction), the longest lock wait seen, and each load's requests/s with and without the
-   sweep, as a ratio.
+   sweep, as a ratio; the loads run a third time after the sweep (before and after bracket it).
 4. Steady state: one more sweep as if a day had passed (what a day brings due), timed alone.
 """
 
@@ -308,6 +308,7 @@ async def main(args: argparse.Namespace) -> None:
         wall = time.monotonic() - started
         stop.set()
         await watcher
+        after = await asyncio.to_thread(run_loads, moderation.base, plan, args.seconds, "3")
         # Steady state: what one more day brings due, swept without load (the sweeper's round
         # every few minutes sees a fraction of this).
         day_started = time.monotonic()
@@ -335,16 +336,15 @@ async def main(args: argparse.Namespace) -> None:
     overlap = min(1.0, wall / load_end) if load_end else 0.0
     print(f"the sweep covered {overlap:.0%} of the loaded period ({load_end:.0f} s)")
     for name in plan:
-        a, b = before[name], during[name]
+        a, b, c = before[name], during[name], after[name]
         print(
-            f"{name:13} without sweep {a.rps:8.0f} req/s p99 {a.p99_ms:6.1f} ms | "
-            f"with sweep {b.rps:8.0f} req/s p99 {b.p99_ms:6.1f} ms | ratio {b.rps / a.rps:.2f}"
-            + (
-                f"  (non-2xx: {a.non_2xx_3xx}/{b.non_2xx_3xx})"
-                if a.non_2xx_3xx or b.non_2xx_3xx
-                else ""
-            )
+            f"{name:13} before {a.rps:6.0f} req/s (p99 {a.p99_ms:5.1f} ms) | during the sweep "
+            f"{b.rps:6.0f} (p99 {b.p99_ms:5.1f}) | after {c.rps:6.0f} (p99 {c.p99_ms:5.1f}) | "
+            f"during / mean(before, after) = {b.rps / ((a.rps + c.rps) / 2):.2f}"
         )
+        errors = a.non_2xx_3xx + b.non_2xx_3xx + c.non_2xx_3xx
+        if errors:
+            print(f"{'':13} non-2xx answers: {errors}")
 
 
 def cli() -> None:

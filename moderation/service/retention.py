@@ -20,9 +20,9 @@ from .subjects import every_site, forget_addresses, placeholders, site_named
 BATCH = 500  # rows claimed per statement and transaction
 AUTHORS_PER_BATCH = 100  # addresses read per step of the walk over a site's authors
 
-# After each batch the sweeper rests as long as the batch took, so it never holds more than
-# about half of one database connection's time: reads and ingest keep theirs.
-REST_FACTOR = 1.0
+# After each batch the sweeper rests three times as long as the batch took, so it works at most
+# a quarter of the time: a big backlog takes longer, reads and ingest keep their speed.
+REST_FACTOR = 3.0
 
 # Every kind the sweeper counts, in the order it runs them (also the metric's label values):
 # the deletions first, so no work is spent forgetting parts of rows about to go.
