@@ -11,11 +11,14 @@ from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient
+from structlog.testing import capture_logs
 
 from moderation import service
 from moderation.app import create_app
 from moderation.db import POOL
 from moderation.domain import Role, SiteSettings
+from moderation.metrics import METRICS
+from moderation.retention import sweep_once
 from moderation.threadcache import THREADS
 from tests.authors.conftest import ARTICLE, link_in, set_settings
 from tests.authors.test_data_subjects import (
@@ -30,6 +33,7 @@ from tests.authors.test_data_subjects import (
 from tests.authors.test_statements_and_appeals import confirmed_author, hook, reject
 from tests.conftest import SiteFixture, approve, make_settings, make_site, post_comment
 from tests.mail.conftest import MailServer
+from tests.servers import free_port
 from tests.support import eventually
 from tests.test_cli import run_cli
 
@@ -430,3 +434,26 @@ def test_each_kind_is_due_its_own_days_before_now_and_null_leaves_it_out() -> No
     assert due["webhook_delivery"] == due["mail"] == now - timedelta(days=30)
     kept = SiteSettings(retain_ip_days=None, purge_spam_days=None, retain_deliveries_days=None)
     assert set(service.retention.cutoffs(kept, now)) == {"unverified", "rejected"}
+
+
+async def test_a_round_that_meets_a_database_outage_is_logged_and_the_next_one_works(
+    client: TestClient, site: SiteFixture
+) -> None:
+    posted = await post_comment(client, site, body="تعليق قديم ينتظر الجولة التالية")
+    await back_date(client.app[POOL], "comments", "created_at", [posted["id"]], 31)
+    metrics = client.app[METRICS]
+    # A pool whose server refuses connections (nothing listens on the port).
+    down = await asyncpg.create_pool(f"postgresql://postgres@127.0.0.1:{free_port()}/x", min_size=0)
+    try:
+        with capture_logs() as logs:
+            assert await sweep_once(down, metrics) is None
+    finally:
+        await down.close()
+    assert [e["event"] for e in logs] == ["retention_sweep_failed"]
+    assert await ip_of(client, posted["id"]) == "127.0.0.1"
+    with capture_logs() as logs:
+        totals = await sweep_once(client.app[POOL], metrics)
+    assert totals is not None and totals["ip"] == 1
+    [line] = [e for e in logs if e["event"] == "retention_swept"]
+    assert line["ip"] == 1 and line["sites"] == 1
+    assert await ip_of(client, posted["id"]) is None
