@@ -5,6 +5,7 @@ public thread and the queue stay as they should. Age comes from SQL that back-da
 from __future__ import annotations
 
 import asyncio
+import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,8 +32,9 @@ from tests.authors.test_data_subjects import (
     thread,
 )
 from tests.authors.test_statements_and_appeals import confirmed_author, hook, reject
-from tests.conftest import SiteFixture, approve, make_settings, make_site, post_comment
+from tests.conftest import TEST_SECRET, SiteFixture, approve, make_settings, make_site, post_comment
 from tests.mail.conftest import MailServer
+from tests.mail.test_worker import start_worker, worker_env
 from tests.servers import free_port
 from tests.support import eventually
 from tests.test_cli import run_cli
@@ -457,3 +459,23 @@ async def test_a_round_that_meets_a_database_outage_is_logged_and_the_next_one_w
     [line] = [e for e in logs if e["event"] == "retention_swept"]
     assert line["ip"] == 1 and line["sites"] == 1
     assert await ip_of(client, posted["id"]) is None
+
+
+async def test_a_worker_process_sweeps_too_and_stops_cleanly_on_sigterm(
+    client: TestClient, site: SiteFixture, database_url: str
+) -> None:
+    posted = await post_comment(client, site, body="A comment the worker's sweeper will reach")
+    await back_date(client.app[POOL], "comments", "created_at", [posted["id"]], 31)
+    env = worker_env(database_url, free_port(), MODERATION_RETENTION_INTERVAL="0.2")
+    env["MODERATION_SECRET_KEY"] = TEST_SECRET.decode()
+    worker = await start_worker(env)
+    try:
+
+        async def forgotten() -> bool:
+            return await ip_of(client, posted["id"]) is None
+
+        await eventually(forgotten, 20)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), 20)
+    assert worker.returncode == 0, stderr.decode()
