@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -73,14 +73,16 @@ async def sweep(
     dry_run: bool = False,
     threads: ThreadCache | None = None,
     observe: BatchObserver | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> dict[str, dict[str, int]]:
-    """Every site's schedule (or one site's): rows purged — with `dry_run`, due and left as
-    they are — by site slug and kind. Raises NotFound for an unknown `site_slug`."""
+    """Every site's schedule (or one site's), for the given kinds: rows purged — with
+    `dry_run`, due and left as they are — by site slug and kind. Raises NotFound for an
+    unknown `site_slug`."""
     sites = [await site_named(pool, site_slug)] if site_slug else await every_site(pool)
     at = now or datetime.now(UTC)
     return {
         site.slug: await sweep_site(
-            pool, site, now=at, dry_run=dry_run, threads=threads, observe=observe
+            pool, site, now=at, dry_run=dry_run, threads=threads, observe=observe, kinds=kinds
         )
         for site in sites
     }
@@ -94,9 +96,12 @@ async def sweep_site(
     dry_run: bool = False,
     threads: ThreadCache | None = None,
     observe: BatchObserver | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> dict[str, int]:
     counts = {}
     for kind, before in cutoffs(site.settings, now).items():
+        if kind not in kinds:
+            continue
         if dry_run:
             async with pool.acquire() as conn:
                 if kind == "email":
@@ -170,10 +175,12 @@ async def _expire_addresses(
     cursor: bytes | None = b""
     shown: set[str] = set()
     while cursor is not None:
+        step = time.perf_counter()
         async with pool.acquire() as conn:
             due, cursor = await retention.authors_after(
                 conn, site.id, cursor, before, AUTHORS_PER_BATCH
             )
+        await asyncio.sleep((time.perf_counter() - step) * REST_FACTOR)
         if not due:
             continue
         started = time.perf_counter()

@@ -19,7 +19,7 @@ from moderation.app import create_app
 from moderation.db import POOL
 from moderation.domain import Role, SiteSettings
 from moderation.metrics import METRICS
-from moderation.retention import sweep_once
+from moderation.retention import sweep_forever, sweep_once
 from moderation.threadcache import THREADS
 from tests.authors.conftest import ARTICLE, link_in, set_settings
 from tests.authors.test_data_subjects import (
@@ -479,3 +479,20 @@ async def test_a_worker_process_sweeps_too_and_stops_cleanly_on_sigterm(
         worker.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(worker.communicate(), 20)
     assert worker.returncode == 0, stderr.decode()
+
+
+async def test_the_sweeper_walks_the_authors_for_addresses_only_every_few_hours(
+    client: TestClient, site: SiteFixture
+) -> None:
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        task = asyncio.create_task(sweep_forever(client.app[POOL], client.app[METRICS], 0.05, stop))
+
+        def rounds() -> list[dict[str, Any]]:
+            return [e for e in logs if e["event"] == "retention_swept"]
+
+        await eventually(lambda: len(rounds()) >= 3, 10)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert "email" in rounds()[0] and "ip" in rounds()[0]
+    assert all("email" not in r and "ip" in r for r in rounds()[1:])
