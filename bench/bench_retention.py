@@ -4,7 +4,8 @@ their speed while it runs.
     .venv/bin/python bench/bench_retention.py [--comments 1000000] [--seconds 15] [--quick]
 
 Uses BENCH_DATABASE_URL (or TEST_DATABASE_URL, or postgresql://postgres@127.0.0.1:5432/postgres)
-to (re)create the database `moderation_bench_retention`, and wrk for the HTTP load.
+to (re)create the database `moderation_bench_retention` (dropped at the end unless --keep), and
+wrk for the HTTP load.
 
 1. Seed by COPY: `--comments` comments over the last 120 days on two sites (90% / 10%), from
    200,000 authors; 80% approved, 8% pending, 6% rejected, 4% spam, 2% unverified; every one
@@ -44,7 +45,7 @@ import asyncpg
 import loadgen
 import workload
 from bodies import Body, make_bodies
-from database import recreate
+from database import drop, recreate
 from depth import COLUMNS
 from ours import Moderation
 
@@ -317,6 +318,8 @@ async def main(args: argparse.Namespace) -> None:
         await pool.close()
     finally:
         moderation.stop()
+        if not args.keep:
+            await drop(server_url(), DATABASE)
 
     rows = sum(sum(kinds.values()) for kinds in purged.values())
     slowest = max(batches, key=lambda b: b[2]) if batches else ("-", 0, 0.0)
@@ -354,6 +357,7 @@ def cli() -> None:
     parser.add_argument("--mails", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=15.0, help="each wrk run")
     parser.add_argument("--quick", action="store_true", help="100,000 comments, 5 s loads")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     if args.quick:
         args.comments, args.deliveries, args.mails, args.seconds = 100_000, 10_000, 5_000, 5.0
