@@ -21,11 +21,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
-# Load benchmark against baselines and Isso (bench/README.md): ≤ 15 min, QUICK=1 ≤ 3 min.
+# Load benchmark against baselines and Isso (bench/README.md): ≤ 15 min, QUICK=1 ≤ 3 min;
+# then the retention sweep on 1,000,000 comments (about 15 min more; QUICK=1: 100,000, ~2 min).
 # Needs wrk (apt-get install wrk); BENCH_ARGS=--profile adds py-spy summaries.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 	$(BIN)/python bench/adversarial.py $(if $(QUICK),--seconds-per-site 10,)
+	$(BIN)/python bench/bench_retention.py $(if $(QUICK),--quick,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

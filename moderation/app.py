@@ -6,7 +6,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, deadlines, errors, logs, metrics, notifications, replica, threadcache
+from . import (
+    db,
+    deadlines,
+    errors,
+    logs,
+    metrics,
+    notifications,
+    replica,
+    retention,
+    threadcache,
+)
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -46,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
             threadcache.thread_cache_ctx,
             replica.reads_ctx,
             sweeper.sweeper_ctx,
+            retention.sweeper_ctx,
             dispatcher.dispatcher_ctx,
             sender.sender_ctx,
         ]

@@ -1,5 +1,6 @@
 """The `moderation` command: serve, send webhooks and mail (worker), migrate, manage sites and
-tokens."""
+tokens, export or erase a data subject's data, run the retention schedule, rotate the address
+keys."""
 
 from __future__ import annotations
 
@@ -135,6 +136,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="rows per transaction (default: 500)",
     )
+
+    retention = commands.add_parser(
+        "retention", help="apply the sites' retention schedules (the sweeper does it on its own)"
+    ).add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    run = retention.add_parser(
+        "run", help="purge what is due now and print how many rows, per site and kind"
+    )
+    run.add_argument("--site", metavar="SLUG", help="only this site (default: every site)")
+    run.add_argument("--dry-run", action="store_true", help="count what is due, change nothing")
     return parser
 
 
@@ -370,6 +380,18 @@ async def _data_erase(settings: Settings, args: argparse.Namespace) -> None:
     print(json.dumps(results if args.all_sites else results[0], ensure_ascii=False, indent=2))
 
 
+async def _retention_run(settings: Settings, args: argparse.Namespace) -> None:
+    counts = await _with_pool(
+        settings,
+        lambda pool: service.retention.sweep(pool, site_slug=args.site, dry_run=args.dry_run),
+    )
+    verb = "due (dry run, nothing changed)" if args.dry_run else "purged"
+    for slug, kinds in counts.items():
+        for kind, rows in kinds.items():
+            print(f"{slug}\t{kind}\t{rows}")
+    print(f"rows {verb}: {sum(sum(k.values()) for k in counts.values())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -380,8 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host or settings.host,
                 port=args.port if args.port is not None else settings.port,
             )
-        # `data` prints its JSON and `keys` its counts on stdout: their log lines go to stderr.
-        log_stream = sys.stderr if args.command in ("data", "keys") else None
+        # `data` prints its JSON, `keys` and `retention` their counts on stdout: their log
+        # lines go to stderr.
+        log_stream = sys.stderr if args.command in ("data", "keys", "retention") else None
         configure_logging(as_json=settings.log_json, level=settings.log_level, stream=log_stream)
         if args.command == "worker" and not settings.database_url:
             # An embedded database belongs to the one process that started it.
@@ -406,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_data_erase(settings, args))
         elif args.command == "keys":
             asyncio.run(_keys_rotate(settings, args))
+        elif args.command == "retention":
+            asyncio.run(_retention_run(settings, args))
     except (CommandError, ConfigError, EmbeddedUnavailable) as exc:
         print(f"moderation: {exc}", file=sys.stderr)
         return 2

@@ -156,6 +156,8 @@ class Settings:
     header_timeout: float = 15.0
     # An announced body must arrive whole within this many seconds, else 408 and closed.
     body_timeout: float = 10.0
+    # Seconds between two rounds of the retention sweeper (serve and worker); 0: never.
+    retention_interval: float = 600.0
     # Bearer token for GET /metrics; unset, only loopback clients that no proxy relayed get it.
     metrics_token: str | None = field(default=None, repr=False)
 
@@ -279,6 +281,7 @@ class Settings:
             header_timeout=_positive_seconds(env, "MODERATION_HEADER_TIMEOUT", 15.0),
             body_timeout=_positive_seconds(env, "MODERATION_BODY_TIMEOUT", 10.0),
             metrics_token=env.get("MODERATION_METRICS_TOKEN", "").strip() or None,
+            retention_interval=_seconds(env, "MODERATION_RETENTION_INTERVAL", 600.0),
             smtp=smtp,
             mail_from=mail_from or "moderation@localhost",
             mail_workers=env.get("MODERATION_MAIL_WORKERS", "1").strip().lower()

@@ -151,6 +151,14 @@ class SiteSettings:
     require_verified_email: bool = False
     statement_of_reasons: StatementPolicy = StatementPolicy.VERIFIED
     redress_text: str | None = None
+    # Retention (issue 13; moderation/retention.py): days until the sweeper forgets or purges
+    # each kind of data; None keeps it forever. A starting point, not legal advice.
+    retain_ip_days: int | None = 30
+    retain_email_days: int | None = None
+    purge_rejected_days: int | None = 90
+    purge_spam_days: int | None = 7
+    purge_unverified_days: int | None = 7
+    retain_deliveries_days: int | None = 30
 
 
 @dataclass(frozen=True, slots=True)

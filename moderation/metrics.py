@@ -35,6 +35,9 @@ class Metrics:
     webhook_oldest_due: Gauge
     mail_attempts: Counter
     mail_queued: Gauge
+    retention_purged: Counter
+    retention_sweep: Histogram
+    retention_batch: Histogram
     # Label children by their labels: `labels()` validates and locks on every call, which shows
     # in the profile of the hottest routes.
     _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
@@ -126,6 +129,26 @@ class Metrics:
             mail_queued=Gauge(
                 "moderation_mail_queued",
                 "Mails waiting in the outbox to be sent (measured at scrape time).",
+                registry=registry,
+            ),
+            retention_purged=Counter(
+                "moderation_retention_purged_rows",
+                "Rows the retention sweeper forgot or purged, all sites together, by kind: ip, "
+                "report_network, email (comments that lost their address), rejected, spam, "
+                "unverified, webhook_delivery, mail.",
+                ["kind"],
+                registry=registry,
+            ),
+            retention_sweep=Histogram(
+                "moderation_retention_sweep_duration_seconds",
+                "Wall time of one round of the retention sweeper over every site.",
+                buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900),
+                registry=registry,
+            ),
+            retention_batch=Histogram(
+                "moderation_retention_batch_duration_seconds",
+                "Time of one batch (one transaction) of the retention sweeper.",
+                buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
                 registry=registry,
             ),
         )

@@ -438,6 +438,24 @@ def _redress(value: Any) -> str:
     return text
 
 
+# Retention (issue 13): days, up to ten years; only JSON null (not "") keeps forever.
+RETENTION_DAYS_MAX = 3650
+
+
+def _days_or_forever(value: Any) -> int | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= RETENTION_DAYS_MAX
+    ):
+        raise FieldError(
+            "", f"must be a whole number of days from 1 to {RETENTION_DAYS_MAX:,}, or null (kept)"
+        )
+    return value
+
+
 SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "policy": one_of(Policy),
     "max_links": whole_in(0, 100),
@@ -455,6 +473,12 @@ SETTINGS_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "require_verified_email": boolean,
     "statement_of_reasons": one_of(StatementPolicy),
     "redress_text": _optional(_redress),
+    "retain_ip_days": _days_or_forever,
+    "retain_email_days": _days_or_forever,
+    "purge_rejected_days": _days_or_forever,
+    "purge_spam_days": _days_or_forever,
+    "purge_unverified_days": _days_or_forever,
+    "retain_deliveries_days": _days_or_forever,
 }
 
 

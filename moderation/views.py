@@ -77,6 +77,12 @@ def settings_view(settings: SiteSettings) -> dict[str, Any]:
         "require_verified_email": settings.require_verified_email,
         "statement_of_reasons": settings.statement_of_reasons.value,
         "redress_text": settings.redress_text,
+        "retain_ip_days": settings.retain_ip_days,
+        "retain_email_days": settings.retain_email_days,
+        "purge_rejected_days": settings.purge_rejected_days,
+        "purge_spam_days": settings.purge_spam_days,
+        "purge_unverified_days": settings.purge_unverified_days,
+        "retain_deliveries_days": settings.retain_deliveries_days,
     }
 
 

@@ -1,5 +1,6 @@
-"""`moderation worker`: the outbox senders (webhooks and mail) without the HTTP service, until
-SIGTERM or SIGINT. Run several to scale sending; their claims never overlap (SKIP LOCKED)."""
+"""`moderation worker`: the outbox senders (webhooks and mail) and the retention sweeper without
+the HTTP service, until SIGTERM or SIGINT. Run several to scale sending; their claims never
+overlap (SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .db import create_pool
 from .mail.sender import MailSender, transport_for
 from .metrics import Metrics
 from .notifications import Listener, listening
+from .retention import sweep_forever
 from .webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("moderation.worker")
@@ -43,4 +45,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
             jobs.append(
                 MailSender(pool, settings, transport, metrics=metrics, listener=listener).run(stop)
             )
+        if settings.retention_interval > 0:
+            # No thread cache here: each `serve` hears the thread changes' NOTIFY.
+            jobs.append(sweep_forever(pool, metrics, settings.retention_interval, stop))
         await asyncio.gather(*jobs)

@@ -43,6 +43,7 @@ def test_every_command_has_help() -> None:
         ["token", "revoke", "--help"],
         ["data", "export", "--help"],
         ["data", "erase", "--help"],
+        ["retention", "run", "--help"],
     ):
         result = run_cli(*args, env=dict(os.environ))
         assert result.returncode == 0 and "usage:" in result.stdout

@@ -29,6 +29,7 @@ def test_an_empty_environment_gives_the_production_defaults() -> None:
     assert settings.smtp is None and settings.mail_from == "moderation@localhost"
     assert settings.trusted_proxies == ()
     assert settings.data_dir == Path(".moderation")
+    assert settings.retention_interval == 600.0
 
 
 def test_values_are_read_from_their_variables() -> None:
@@ -44,8 +45,10 @@ def test_values_are_read_from_their_variables() -> None:
             "MODERATION_WEBHOOK_WORKERS": "off",
             "MODERATION_MAIL_WORKERS": "0",
             "MODERATION_WEBHOOK_ALLOW_PRIVATE": "yes",
+            "MODERATION_RETENTION_INTERVAL": "0",
         }
     )
+    assert settings.retention_interval == 0  # the sweeper off
     assert settings.secret_key == SECRET.encode()
     assert settings.development and not settings.log_json
     assert settings.port == 9000
@@ -74,6 +77,8 @@ def test_listen_and_session_locks_use_the_direct_url_when_one_is_given() -> None
         ({"MODERATION_SHUTDOWN_GRACE": "-1"}, "MODERATION_SHUTDOWN_GRACE"),
         ({"MODERATION_SHUTDOWN_GRACE": "nan"}, "MODERATION_SHUTDOWN_GRACE"),
         ({"MODERATION_HEADER_TIMEOUT": "0"}, "MODERATION_HEADER_TIMEOUT"),
+        ({"MODERATION_RETENTION_INTERVAL": "-5"}, "MODERATION_RETENTION_INTERVAL"),
+        ({"MODERATION_RETENTION_INTERVAL": "ten minutes"}, "MODERATION_RETENTION_INTERVAL"),
         ({"MODERATION_WEBHOOK_RETRY_SCHEDULE": "1,x"}, "MODERATION_WEBHOOK_RETRY_SCHEDULE"),
         ({"MODERATION_MAIL_RETRY_SCHEDULE": ","}, "MODERATION_MAIL_RETRY_SCHEDULE"),
         ({"MODERATION_TRUSTED_PROXIES": "10.0.0.0/33"}, "MODERATION_TRUSTED_PROXIES"),

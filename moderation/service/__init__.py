@@ -3,9 +3,21 @@
 (endpoints and their deliveries), `sessions` (the console's sign-in and sign-out), `authors`
 (confirming an address, appeals, unsubscribing, the author's own comments), `reports` (readers'
 notices and their resolution), `transparency` (the DSA aggregates and statements), `subjects`
-(export and erase an address's data), `keys` (re-sealing the addresses kept at rest)."""
+(export and erase an address's data), `retention` (each site's schedule for forgetting it),
+`keys` (re-sealing the addresses kept at rest)."""
 
-from . import admin, authors, comments, keys, reports, sessions, subjects, transparency, webhooks
+from . import (
+    admin,
+    authors,
+    comments,
+    keys,
+    reports,
+    retention,
+    sessions,
+    subjects,
+    transparency,
+    webhooks,
+)
 
 __all__ = [
     "admin",
@@ -13,6 +25,7 @@ __all__ = [
     "comments",
     "keys",
     "reports",
+    "retention",
     "sessions",
     "subjects",
     "transparency",

@@ -15,7 +15,7 @@ from ..domain import Actor, EraseMode, Erasure, Language, Site
 from ..errors import NotFound
 from ..identity import email_fingerprint
 from ..sealing import Keyring, Place, Stored, readable
-from ..store import comments, sites, subjects, webhooks
+from ..store import Connection, comments, sites, subjects, webhooks
 from ..store.subjects import Placeholders
 from ..threadcache import ThreadCache
 from ..views import iso
@@ -209,10 +209,7 @@ async def erase(
         counts["webhook_deliveries"] = await subjects.redact_deliveries(
             conn, site.id, ids, delete=delete, words=words
         )
-        counts["reports"] = await subjects.erase_reports(conn, site.id, email_hash, delete=delete)
-        counts["mails"] = await subjects.delete_mails(conn, site.id, email_hash)
-        counts.update(await subjects.delete_author(conn, site.id, email_hash))
-        counts["rate_limits"] = await subjects.delete_author_limits(conn, site.id, email_hash)
+        counts.update(await forget_addresses(conn, site.id, [email_hash], delete_reports=delete))
         if ids:
             token_id = None if actor is None else actor.token_id
             await subjects.record_erasure(conn, site.id, ids, token_id, f"erase_{mode.value}")
@@ -233,6 +230,21 @@ async def erase(
             threads.invalidate(site.id, thread)  # this instance at once
     log.info("author_erased", site=site.slug, mode=mode.value, comments=len(ids))
     return Erasure(mode, ids, counts)
+
+
+async def forget_addresses(
+    conn: Connection, site_id: int, email_hashes: list[bytes], *, delete_reports: bool
+) -> dict[str, int]:
+    """Everything but the comments that an erase (and the retention of addresses) removes:
+    the reports' reporter, the mails, the author records and the per-author limits. The
+    caller holds the authors' locks, in its transaction."""
+    counts = {
+        "reports": await subjects.erase_reports(conn, site_id, email_hashes, delete=delete_reports),
+        "mails": await subjects.delete_mails(conn, site_id, email_hashes),
+    }
+    counts.update(await subjects.delete_author(conn, site_id, email_hashes))
+    counts["rate_limits"] = await subjects.delete_author_limits(conn, site_id, email_hashes)
+    return counts
 
 
 async def site_named(pool: asyncpg.Pool, slug: str) -> Site:

@@ -240,8 +240,17 @@ async def admission(
 
 async def lock_author(conn: Connection, site_id: int, email_hash: bytes) -> None:
     """Serialize one author's posts on a site until the transaction ends."""
-    key = int.from_bytes(email_hash[:8], "big", signed=True) ^ site_id
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _author_key(site_id, email_hash))
+
+
+async def try_lock_author(conn: Connection, site_id: int, email_hash: bytes) -> bool:
+    """The lock of lock_author if nobody holds it (until the transaction ends), else False."""
+    key = _author_key(site_id, email_hash)
+    return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))
+
+
+def _author_key(site_id: int, email_hash: bytes) -> int:
+    return int.from_bytes(email_hash[:8], "big", signed=True) ^ site_id
 
 
 async def announce_thread_change(conn: Connection, site_id: int, thread: str) -> None:

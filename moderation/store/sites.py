@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from ..domain import (
@@ -19,11 +20,11 @@ from ..domain import (
 from . import Connection, rows_affected
 
 SITE_COLUMNS = "id, slug, name, origins"
-SITE_WITH_SETTINGS = """s.id, s.slug, s.name, s.origins, st.policy, st.max_links, st.banned_terms,
-    st.suspect_terms, st.flood_seconds, st.hourly_limit, st.mail_sender_name, st.mail_reply_to,
-    st.language, st.public_url, st.terms_url, st.require_verified_email,
-    st.statement_of_reasons, st.redress_text,
-    st.report_threshold, st.report_action"""
+# Each SiteSettings field is a column of site_settings with the same name.
+SETTING_COLUMNS = tuple(f.name for f in dataclasses.fields(SiteSettings))
+SITE_WITH_SETTINGS = "s.id, s.slug, s.name, s.origins, " + ", ".join(
+    f"st.{column}" for column in SETTING_COLUMNS
+)
 
 
 def _settings(row: Mapping[str, Any]) -> SiteSettings:
@@ -44,6 +45,12 @@ def _settings(row: Mapping[str, Any]) -> SiteSettings:
         redress_text=row["redress_text"],
         report_threshold=row["report_threshold"],
         report_action=ReportAction(row["report_action"]),
+        retain_ip_days=row["retain_ip_days"],
+        retain_email_days=row["retain_email_days"],
+        purge_rejected_days=row["purge_rejected_days"],
+        purge_spam_days=row["purge_spam_days"],
+        purge_unverified_days=row["purge_unverified_days"],
+        retain_deliveries_days=row["retain_deliveries_days"],
     )
 
 
@@ -66,6 +73,26 @@ async def site_by_slug(conn: Connection, slug: str) -> Site | None:
     return None if row is None else _site(row)
 
 
+# $1 the site, $2 the names of the settings to change, $3… every setting's wanted value.
+_CHANGED_ONLY = ",\n        ".join(
+    f"{c} = CASE WHEN '{c}' = any($2::text[]) THEN excluded.{c} ELSE site_settings.{c} END"
+    for c in SETTING_COLUMNS
+)
+_UPDATE_SETTINGS = f"""
+    INSERT INTO site_settings (site_id, {", ".join(SETTING_COLUMNS)})
+    VALUES ($1, {", ".join(f"${n}" for n in range(3, 3 + len(SETTING_COLUMNS)))})
+    ON CONFLICT (site_id) DO UPDATE SET
+        {_CHANGED_ONLY},
+        updated_at = now()
+    RETURNING {", ".join(SETTING_COLUMNS)}"""
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value.value if isinstance(value, StrEnum) else value
+
+
 async def update_settings(
     conn: Connection, site_id: int, changes: Mapping[str, Any]
 ) -> SiteSettings:
@@ -74,69 +101,10 @@ async def update_settings(
     of other settings is kept, never overwritten with what was read before it."""
     wanted = dataclasses.replace(SiteSettings(), **changes)
     row = await conn.fetchrow(
-        """INSERT INTO site_settings (site_id, policy, max_links, banned_terms, suspect_terms,
-                                      flood_seconds, hourly_limit, mail_sender_name,
-                                      mail_reply_to, language, public_url, terms_url,
-                                      require_verified_email, statement_of_reasons,
-                                      redress_text, report_threshold, report_action)
-           VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-           ON CONFLICT (site_id) DO UPDATE SET
-               policy = CASE WHEN 'policy' = any($2::text[])
-                    THEN excluded.policy ELSE site_settings.policy END,
-               max_links = CASE WHEN 'max_links' = any($2::text[])
-                    THEN excluded.max_links ELSE site_settings.max_links END,
-               banned_terms = CASE WHEN 'banned_terms' = any($2::text[])
-                    THEN excluded.banned_terms ELSE site_settings.banned_terms END,
-               suspect_terms = CASE WHEN 'suspect_terms' = any($2::text[])
-                    THEN excluded.suspect_terms ELSE site_settings.suspect_terms END,
-               flood_seconds = CASE WHEN 'flood_seconds' = any($2::text[])
-                    THEN excluded.flood_seconds ELSE site_settings.flood_seconds END,
-               hourly_limit = CASE WHEN 'hourly_limit' = any($2::text[])
-                    THEN excluded.hourly_limit ELSE site_settings.hourly_limit END,
-               mail_sender_name = CASE WHEN 'mail_sender_name' = any($2::text[])
-                    THEN excluded.mail_sender_name ELSE site_settings.mail_sender_name END,
-               mail_reply_to = CASE WHEN 'mail_reply_to' = any($2::text[])
-                    THEN excluded.mail_reply_to ELSE site_settings.mail_reply_to END,
-               language = CASE WHEN 'language' = any($2::text[])
-                    THEN excluded.language ELSE site_settings.language END,
-               public_url = CASE WHEN 'public_url' = any($2::text[])
-                    THEN excluded.public_url ELSE site_settings.public_url END,
-               terms_url = CASE WHEN 'terms_url' = any($2::text[])
-                    THEN excluded.terms_url ELSE site_settings.terms_url END,
-               require_verified_email = CASE WHEN 'require_verified_email' = any($2::text[])
-                    THEN excluded.require_verified_email
-                    ELSE site_settings.require_verified_email END,
-               statement_of_reasons = CASE WHEN 'statement_of_reasons' = any($2::text[])
-                    THEN excluded.statement_of_reasons ELSE site_settings.statement_of_reasons END,
-               redress_text = CASE WHEN 'redress_text' = any($2::text[])
-                    THEN excluded.redress_text ELSE site_settings.redress_text END,
-               report_threshold = CASE WHEN 'report_threshold' = any($2::text[])
-                    THEN excluded.report_threshold ELSE site_settings.report_threshold END,
-               report_action = CASE WHEN 'report_action' = any($2::text[])
-                    THEN excluded.report_action ELSE site_settings.report_action END,
-               updated_at = now()
-           RETURNING policy, max_links, banned_terms, suspect_terms, flood_seconds, hourly_limit,
-                     mail_sender_name, mail_reply_to, language, public_url, terms_url,
-                     require_verified_email, statement_of_reasons, redress_text,
-                     report_threshold, report_action""",
+        _UPDATE_SETTINGS,
         site_id,
         list(changes),
-        wanted.policy.value,
-        wanted.max_links,
-        list(wanted.banned_terms),
-        list(wanted.suspect_terms),
-        wanted.flood_seconds,
-        wanted.hourly_limit,
-        wanted.mail_sender_name,
-        wanted.mail_reply_to,
-        wanted.language.value,
-        wanted.public_url,
-        wanted.terms_url,
-        wanted.require_verified_email,
-        wanted.statement_of_reasons.value,
-        wanted.redress_text,
-        wanted.report_threshold,
-        wanted.report_action.value,
+        *(_column_value(getattr(wanted, c)) for c in SETTING_COLUMNS),
     )
     assert row is not None
     return _settings(dict(row))

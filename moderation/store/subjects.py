@@ -115,27 +115,63 @@ async def erase_comments(
 ) -> list[ErasedComment]:
     """Anonymize (or, with `delete`, also blank) the address's comments; the rows stay as
     placeholders, so replies keep their place and statements their reference."""
+    erased = "deleted" if delete else "anonymized"
+    return await _erase(conn, _BY_AUTHOR, site_id, [email_hash], erased, words, blank=delete)
+
+
+async def expire_comments(
+    conn: Connection, site_id: int, email_hashes: list[bytes]
+) -> list[ErasedComment]:
+    """Retention: the addresses' comments keep their name and text (the public view) and lose
+    the address, its keyed hash, the website and the IP (erased = 'expired')."""
+    return await _erase(conn, _BY_AUTHOR, site_id, email_hashes, "expired", None, blank=False)
+
+
+async def purge_comments(
+    conn: Connection, site_id: int, comment_ids: list[int], words: Placeholders
+) -> list[ErasedComment]:
+    """Retention: the comments become "comment removed" placeholders of a "deleted author"
+    (erased = 'purged'), as an erase in `delete` mode leaves them."""
+    return await _erase(conn, _BY_ID, site_id, comment_ids, "purged", words, blank=True)
+
+
+_BY_AUTHOR = "email_hash = any($2::bytea[])"
+_BY_ID = "id = any($2::bigint[])"
+
+
+async def _erase(
+    conn: Connection,
+    which: str,
+    site_id: int,
+    keys: list[Any],
+    erased: str,
+    words: Placeholders | None,
+    *,
+    blank: bool,
+) -> list[ErasedComment]:
+    """Without `words` the name stays; with `blank` the content goes too."""
     rows = await conn.fetch(
-        """UPDATE comments
-              SET name = $3, name_dir = $4, email = NULL, email_sealed = NULL, email_key = NULL,
-                  email_hash = NULL, website = NULL,
-                  client_ip = NULL, notify = false,
-                  erased = CASE WHEN $5 THEN 'deleted' ELSE 'anonymized' END,
+        f"""UPDATE comments
+              SET name = coalesce($3, name), name_dir = coalesce($4, name_dir),
+                  email = NULL, email_sealed = NULL, email_key = NULL, email_hash = NULL,
+                  website = NULL,
+                  client_ip = NULL, notify = false, erased = $8,
                   body_text = CASE WHEN $5 THEN $6 ELSE body_text END,
                   body_html = CASE WHEN $5 THEN $7 ELSE body_html END,
                   body_dir = CASE WHEN $5 THEN $4 ELSE body_dir END,
                   flags = CASE WHEN $5 THEN '[]'::jsonb ELSE flags END,
                   duplicate_key = NULL,
                   page_url = CASE WHEN $5 THEN NULL ELSE page_url END
-            WHERE site_id = $1 AND email_hash = $2
+            WHERE site_id = $1 AND {which}
         RETURNING id, thread, status""",
         site_id,
-        email_hash,
-        words.name,
-        words.name_dir,
-        delete,
-        words.body_text,
-        words.body_html,
+        keys,
+        None if words is None else words.name,
+        None if words is None else words.name_dir,
+        blank,
+        None if words is None else words.body_text,
+        None if words is None else words.body_html,
+        erased,
     )
     return [ErasedComment(r["id"], r["thread"], r["status"]) for r in rows]
 
@@ -209,7 +245,9 @@ async def redact_deliveries(
     return rows_affected(status)
 
 
-async def erase_reports(conn: Connection, site_id: int, email_hash: bytes, *, delete: bool) -> int:
+async def erase_reports(
+    conn: Connection, site_id: int, email_hashes: list[bytes], *, delete: bool
+) -> int:
     """The reports stay (their cases and counts stand) but no longer name their reporter:
     the name, the address, its keyed hash (replaced by random bytes, still unique per comment)
     and the network's; with `delete` also the reporter's explanation and legal ground."""
@@ -220,40 +258,44 @@ async def erase_reports(conn: Connection, site_id: int, email_hash: bytes, *, de
                   reporter_hash = sha256(convert_to(gen_random_uuid()::text, 'UTF8')),
                   explanation = CASE WHEN $3 THEN NULL ELSE explanation END,
                   legal_ground = CASE WHEN $3 THEN NULL ELSE legal_ground END
-            WHERE site_id = $1 AND reporter_hash = $2""",
+            WHERE site_id = $1 AND reporter_hash = any($2::bytea[])""",
         site_id,
-        email_hash,
+        email_hashes,
         delete,
     )
     return rows_affected(status)
 
 
-async def delete_mails(conn: Connection, site_id: int, email_hash: bytes) -> int:
-    """Mails to the address (sent, due, or kept for /dev/mail) and their attempts."""
+async def delete_mails(conn: Connection, site_id: int, email_hashes: list[bytes]) -> int:
+    """Mails to the addresses (sent, due, or kept for /dev/mail) and their attempts."""
     await conn.execute(
         """DELETE FROM mail_attempts a USING mail_outbox m
             WHERE a.site_id = $1 AND m.site_id = $1 AND a.mail_id = m.id
-              AND m.recipient_hash = $2""",
+              AND m.recipient_hash = any($2::bytea[])""",
         site_id,
-        email_hash,
+        email_hashes,
     )
     status = await conn.execute(
-        "DELETE FROM mail_outbox WHERE site_id = $1 AND recipient_hash = $2", site_id, email_hash
+        "DELETE FROM mail_outbox WHERE site_id = $1 AND recipient_hash = any($2::bytea[])",
+        site_id,
+        email_hashes,
     )
     return rows_affected(status)
 
 
-async def delete_author(conn: Connection, site_id: int, email_hash: bytes) -> dict[str, int]:
-    """The author record, its confirmation links and tokens, and its mail suppression."""
+async def delete_author(
+    conn: Connection, site_id: int, email_hashes: list[bytes]
+) -> dict[str, int]:
+    """The authors' records, their confirmation links and tokens, and their mail suppressions."""
     counts = {}
     for table, statement in _DELETE_AUTHOR.items():
-        counts[table] = rows_affected(await conn.execute(statement, site_id, email_hash))
+        counts[table] = rows_affected(await conn.execute(statement, site_id, email_hashes))
     return counts
 
 
 # Children before the author row they reference.
 _DELETE_AUTHOR = {
-    table: f"DELETE FROM {table} WHERE site_id = $1 AND {column} = $2"
+    table: f"DELETE FROM {table} WHERE site_id = $1 AND {column} = any($2::bytea[])"
     for table, column in (
         ("author_confirmations", "email_hash"),
         ("author_tokens", "email_hash"),
@@ -263,12 +305,14 @@ _DELETE_AUTHOR = {
 }
 
 
-async def delete_author_limits(conn: Connection, site_id: int, email_hash: bytes) -> int:
+async def delete_author_limits(conn: Connection, site_id: int, email_hashes: list[bytes]) -> int:
     """The per-author rate-limit rows, keyed `author:<hash hex>[:network]:…`."""
     status = await conn.execute(
-        "DELETE FROM rate_limits WHERE site_id = $1 AND starts_with(bucket, $2)",
+        """DELETE FROM rate_limits
+            WHERE site_id = $1 AND starts_with(bucket, 'author:')
+              AND split_part(bucket, ':', 2) = any($2::text[])""",
         site_id,
-        f"author:{email_hash.hex()}",
+        [h.hex() for h in email_hashes],
     )
     return rows_affected(status)
 
