@@ -164,6 +164,9 @@ async def test_an_operator_exports_and_erases_an_address_on_one_site_or_on_all(
     assert both.returncode == 2 and "--site" in both.stderr
 
 
+READY = {"status": "ready"}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -199,7 +202,9 @@ async def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
                 raise AssertionError(f"the service exited early:\n{err[-4000:]}")
             try:
                 async with http.get(f"{base}/readyz") as response:
-                    return response.status == 200
+                    # Our own answer, not another program's that took the free port meanwhile.
+                    ours = response.content_type == "application/json"
+                    return response.status == 200 and ours and await response.json() == READY
             except aiohttp.ClientError:
                 return False
 
