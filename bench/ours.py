@@ -80,7 +80,13 @@ class Moderation:
             # durable commit of the comment and its outbox rows; sending them is the webhooks
             # scenario's business, with its own instance.
             "MODERATION_WEBHOOK_WORKERS": "1" if dispatcher else "0",
+            # CPU per accepted comment by stage, read at /debug/stages around each ingest run.
+            "MODERATION_STAGE_TIMING": "1",
         }
+
+    @property
+    def stages_url(self) -> str:
+        return f"{self.base}/debug/stages"
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(

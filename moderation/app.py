@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, deadlines, errors, logs, metrics, notifications, replica, threadcache
+from . import db, deadlines, errors, logs, metrics, notifications, replica, stages, threadcache
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
 from .directory import SITES, SiteDirectory
@@ -52,6 +52,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.add_routes(routes)
     app.on_response_prepare.append(public.vary_on_origin)
+    if settings.stage_timing:
+        stages.enable(app)
     if settings.development:
         app.add_routes(console.demo_routes)
         app.add_routes(mailbox.routes)

@@ -8,7 +8,7 @@ import re
 from aiohttp import web
 from yarl import URL
 
-from .. import service
+from .. import service, stages
 from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
@@ -50,6 +50,7 @@ async def post_comment(request: web.Request) -> web.Response:
         client_ip=client_of(request),
         request_id=request[REQUEST_ID],
         outbound=Outbound(request.app[SETTINGS], site),
+        clock=stages.clock_of(request.app),
     )
     comment = submitted.comment
     request.app[METRICS].comment_received(site.slug, comment)
