@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Generator
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from aiohttp import web
@@ -19,8 +20,9 @@ from aiohttp import web
 PARSING = "parsing and validation"
 RULES = "rules"
 SANITIZING = "sanitizing and rendering"
+MAIL = "composing mail"  # the new address's confirmation mail, in the comment's transaction
 DATABASE = "database"
-STAGES = (PARSING, RULES, SANITIZING, DATABASE)
+STAGES = (PARSING, RULES, SANITIZING, MAIL, DATABASE)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,13 +32,19 @@ class StageClock:
     def __init__(self) -> None:
         self.ns = dict.fromkeys(STAGES, 0)
         self.accepted = 0
+        self.awaited: str | None = None  # the awaited stage whose step is running, if any
 
     def call(self, stage: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Calls `function`, its CPU time going to `stage` (and not to the awaited stage that
+        called it)."""
         start = time.thread_time_ns()
         try:
             return function(*args, **kwargs)
         finally:
-            self.ns[stage] += time.thread_time_ns() - start
+            spent = time.thread_time_ns() - start
+            self.ns[stage] += spent
+            if self.awaited is not None:
+                self.ns[self.awaited] -= spent
 
     def awaiting(self, stage: str, awaitable: Awaitable[T]) -> Awaitable[T]:
         return _Steps(self, stage, awaitable)
@@ -55,17 +63,19 @@ class _Steps(Awaitable[T]):
 
     def __await__(self) -> Generator[Any, Any, T]:
         steps = self._awaitable.__await__()
-        ns = self._clock.ns
+        clock = self._clock
         sent: Any = None
         thrown: BaseException | None = None
         while True:
+            clock.awaited = self._stage
             start = time.thread_time_ns()
             try:
                 yielded = steps.send(sent) if thrown is None else steps.throw(thrown)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
             finally:
-                ns[self._stage] += time.thread_time_ns() - start
+                clock.ns[self._stage] += time.thread_time_ns() - start
+                clock.awaited = None
             sent, thrown = None, None
             try:
                 sent = yield yielded
@@ -74,6 +84,8 @@ class _Steps(Awaitable[T]):
 
 
 STAGE_CLOCK = web.AppKey("moderation.stage_clock", StageClock)
+# The clock of the request being served, for stages deep in a use case (composing mail).
+CURRENT: ContextVar[StageClock | None] = ContextVar("moderation.stage_clock", default=None)
 
 
 def clock_of(app: web.Application) -> StageClock | None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -25,6 +25,25 @@ FONTS = {
 
 class UnknownKind(ValueError):
     pass
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry, but each header's class is made once: the standard one builds a
+    new class (`type(...)`) for every header of every message, a fifth of a mail's cost."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = super().__getitem__(name)
+        return made
+
+
+# Python's SMTP policy (CRLF, utf-8 headers encoded as RFC 2047 words) with that registry.
+_POLICY = SMTP.clone(header_factory=_HeaderClasses())
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +103,7 @@ def compose(
     action_url = values.pop("action_url", None)
 
     subject = Template(texts.subject).substitute(values)
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject
     message["From"] = Address(
         display_name=sender.name or sender.site_name, addr_spec=sender.address

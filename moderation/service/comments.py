@@ -83,6 +83,7 @@ async def submit_comment(
         await limits
         submission = await read()
     else:
+        stages.CURRENT.set(clock)
         await clock.awaiting(stages.DATABASE, limits)
         submission = await clock.awaiting(stages.PARSING, read())
     comment = await _store_comment(
