@@ -60,6 +60,7 @@ class Moderation:
         name: str = "moderation",
         dispatcher: bool = False,
         secret_key: str | None = None,
+        source: Path | None = None,
     ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
@@ -67,6 +68,8 @@ class Moderation:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.server: Server | None = None
+        # Another checkout of the package (bench/ab.py), run by this venv's Python.
+        self.source = source
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -83,6 +86,9 @@ class Moderation:
             # CPU per accepted comment by stage, read at /debug/stages around each ingest run.
             "MODERATION_STAGE_TIMING": "1",
         }
+        if source is not None:
+            self.env["PYTHONPATH"] = str(source)
+            self.env["MODERATION_SQL_DIR"] = str(source / "sql")
 
     @property
     def stages_url(self) -> str:
@@ -111,7 +117,10 @@ class Moderation:
         )
 
     def start(self, pin: Sequence[str], *, extra: Sequence[str] = (), label: str = "") -> Server:
-        argv = [str(BIN / "moderation"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(BIN / "moderation")]
+        if self.source is not None:
+            command = [sys.executable, "-m", "moderation"]
+        argv = [*command, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.server = Server(
             label or self.name,
             [*argv, *extra],

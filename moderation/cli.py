@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+import uvloop
 from aiohttp import web
 
 from . import service
@@ -252,6 +253,7 @@ def _run_app(settings: Settings, reuse_port: bool) -> None:
         port=settings.port,
         reuse_port=reuse_port,
         print=None,  # no start-up banner: in production every line is one JSON object
+        loop=uvloop.new_event_loop(),
         **server_options(settings),
     )
 
@@ -261,7 +263,7 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise CommandError("--concurrency must be at least 1")
-    asyncio.run(run_worker(settings, concurrency=args.concurrency))
+    uvloop.run(run_worker(settings, concurrency=args.concurrency))
 
 
 async def _site_create(settings: Settings, args: argparse.Namespace) -> None:

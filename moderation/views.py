@@ -128,7 +128,13 @@ def queue_item_view(
 def json_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=jsontext.dumps)
+    return web.Response(
+        body=jsontext.dumps_bytes(data),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -139,7 +145,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def json_bytes(data: Any) -> bytes:
-    return jsontext.dumps(data).encode()
+    return jsontext.dumps_bytes(data)
 
 
 def conditional_response(
