@@ -128,6 +128,8 @@ class Moderation:
             log_dir=self.log_dir,
             ready_url=f"{self.base}/healthz",
             pin=pin,
+            # `python -m` puts the working directory first on the path: the checkout's own.
+            cwd=self.source,
         ).start()
         return self.server
 

@@ -86,17 +86,16 @@ def decided_by(comment: Comment) -> str | None:
 
 
 def moderator_view(comment: Comment, site_slug: str) -> dict[str, Any]:
-    return {
-        **public_view(comment, site_slug),
-        "email": comment.email,
-        "body_text": comment.body_text,
-        "decided_at": iso(comment.decided_at),
-        "decided_by": decided_by(comment),
-        "reason": comment.reason,
-        "flags": list(comment.flags),
-        # Posted with the author token of a confirmed address (issue 11).
-        "proven": comment.proven,
-    }
+    view = public_view(comment, site_slug)
+    view["email"] = comment.email
+    view["body_text"] = comment.body_text
+    view["decided_at"] = iso(comment.decided_at)
+    view["decided_by"] = decided_by(comment)
+    view["reason"] = comment.reason
+    view["flags"] = list(comment.flags)
+    # Posted with the author token of a confirmed address (issue 11).
+    view["proven"] = comment.proven
+    return view
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
@@ -119,10 +118,9 @@ def queue_item_view(
     # An erased author has no history to show: the link to it went with the address.
     key = comment.email_hash
     approved, rejected = (0, 0) if key is None else histories.get(key, (0, 0))
-    return {
-        **moderator_view(comment, site_slug),
-        "author": {"approved": approved, "rejected": rejected},
-    }
+    view = moderator_view(comment, site_slug)
+    view["author"] = {"approved": approved, "rejected": rejected}
+    return view
 
 
 def json_response(
