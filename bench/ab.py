@@ -65,8 +65,13 @@ def main() -> int:
         with database.database_server(placement, workdir) as db:
             url = asyncio.run(database.recreate(db.url, "moderation_bench_ab"))
             key = secrets.token_urlsafe(48)
-            new = ours.Moderation(url, log_dir, name="this-tree", secret_key=key)
-            old = ours.Moderation(url, log_dir, name="base", secret_key=key, source=base)
+            timing = args.scenario != "queue"
+            new = ours.Moderation(
+                url, log_dir, name="this-tree", secret_key=key, stage_timing=timing
+            )
+            old = ours.Moderation(
+                url, log_dir, name="base", secret_key=key, source=base, stage_timing=timing
+            )
             instances += [old, new]
             tokens = new.prepare([ours.SITE, ours.FLOOD_SITE])
             pin = placement.pin(placement.server_cpu)

@@ -61,6 +61,7 @@ class Moderation:
         dispatcher: bool = False,
         secret_key: str | None = None,
         source: Path | None = None,
+        stage_timing: bool = False,
     ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
@@ -83,9 +84,9 @@ class Moderation:
             # durable commit of the comment and its outbox rows; sending them is the webhooks
             # scenario's business, with its own instance.
             "MODERATION_WEBHOOK_WORKERS": "1" if dispatcher else "0",
-            # CPU per accepted comment by stage, read at /debug/stages around each ingest run.
-            "MODERATION_STAGE_TIMING": "1",
         }
+        if stage_timing:  # CPU per accepted comment by stage, read at /debug/stages
+            self.env["MODERATION_STAGE_TIMING"] = "1"
         if source is not None:
             self.env["PYTHONPATH"] = str(source)
             self.env["MODERATION_SQL_DIR"] = str(source / "sql")

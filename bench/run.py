@@ -111,6 +111,15 @@ def _start_systems(
     tokens = service.prepare([ours.SITE, ours.FLOOD_SITE])
     stops.append(service.stop)
     service.start(placement.pin(placement.server_cpu))
+    timed = ours.Moderation(
+        url,
+        log_dir,
+        name="moderation-stage-timing",
+        secret_key=service.env["MODERATION_SECRET_KEY"],
+        stage_timing=True,
+    )
+    stops.append(timed.stop)
+    timed.start(placement.pin(placement.server_cpu))
     setup = ours.Setup()
     hook_url = scenarios.root(receiver) + "hook"
     asyncio.run(ours.raise_limits(service.base, tokens.admin, setup))
@@ -138,6 +147,7 @@ def _start_systems(
         bodies=texts,
         markup_bodies=bodies.make_markup_bodies(BODIES),
         moderation=service,
+        timed=timed,
         tokens=tokens,
         baseline_a=baseline_a,
         baseline_b=baseline_b,
