@@ -1,6 +1,6 @@
 """Two checkouts of the service, interleaved on one database: is a change worth keeping?
 
-.venv/bin/python bench/ab.py BASE [--scenario ingest|markup|queue|read] [--rounds 4] [--seconds 5]
+.venv/bin/python bench/ab.py BASE [--scenario ingest|markup|queue|flood] [--rounds 4] [--seconds 5]
 
 BASE is a commit (`git archive`d into a temp dir and run by this venv's Python); the other side
 is this working tree. Both instances run pinned like `make bench`'s, take turns under the same
@@ -50,7 +50,9 @@ def _export(commit: str, into: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base")
-    parser.add_argument("--scenario", default="ingest", choices=["ingest", "markup", "queue"])
+    parser.add_argument(
+        "--scenario", default="ingest", choices=["ingest", "markup", "queue", "flood"]
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5)
     args = parser.parse_args()
@@ -65,7 +67,7 @@ def main() -> int:
         with database.database_server(placement, workdir) as db:
             url = asyncio.run(database.recreate(db.url, "moderation_bench_ab"))
             key = secrets.token_urlsafe(48)
-            timing = args.scenario != "queue"
+            timing = args.scenario in ("ingest", "markup")
             new = ours.Moderation(
                 url, log_dir, name="this-tree", secret_key=key, stage_timing=timing
             )
@@ -99,6 +101,13 @@ def main() -> int:
                     headers={"Authorization": f"Bearer {tokens.moderator}"},
                 )
                 script = "get.lua"
+            elif args.scenario == "flood":
+                data = workload.write_lua_data(
+                    workdir / "flood.lua",
+                    workload.flood_posts(ours.FLOOD_SITE, texts[:200]),
+                    headers={"Content-Type": "application/json"},
+                )
+                script = "post.lua"
             else:
                 data = workload.write_lua_data(
                     workdir / "posts.lua",
@@ -111,15 +120,16 @@ def main() -> int:
             loads = []
             for label, instance in (("base " + args.base, old), ("this tree", new)):
                 assert instance.server is not None
-                stages = instance.stages_url if script == "post.lua" else None
+                stages = instance.stages_url if timing else None
                 loads.append(
                     Load(label, instance.server, root(instance.server), script, data, 64, stages)
                 )
             rows = bench.interleave(
                 args.scenario, loads, rounds=args.rounds, seconds=args.seconds, warmup=2
             )
+            expected = {"flood": {202, 429}, "queue": {200}}.get(args.scenario, {202})
             for row in rows:
-                row.expected = frozenset({202} if script == "post.lua" else {200})
+                row.expected = frozenset(expected)
             rows[1].ratios.append(report.ratio(rows[1], rows[0], "× base", None))
             if rows[0].cpu_us and rows[1].cpu_us:
                 rows[1].note = f"CPU/req {rows[1].cpu_us / rows[0].cpu_us:.3f} × base"
