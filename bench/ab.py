@@ -85,14 +85,7 @@ def main() -> int:
             texts = bodies.make_markup_bodies(2000) if args.scenario == "markup" else None
             texts = texts or bodies.make_bodies(2000)
             if args.scenario == "queue":
-                # fill the queue first
-                fill = workload.write_lua_data(
-                    workdir / "fill.lua",
-                    workload.ours_posts(ours.SITE, texts),
-                    headers={"Content-Type": "application/json"},
-                    unique=True,
-                    forwarded=True,
-                )
+                fill = workload.ingest_data(workdir / "fill.lua", ours.SITE, texts)  # a queue
                 assert new.server is not None
                 bench.measure(Load("fill", new.server, new.base + "/", "post.lua", fill, 16), 3)
                 data = workload.write_lua_data(
@@ -109,13 +102,7 @@ def main() -> int:
                 )
                 script = "post.lua"
             else:
-                data = workload.write_lua_data(
-                    workdir / "posts.lua",
-                    workload.ours_posts(ours.SITE, texts),
-                    headers={"Content-Type": "application/json"},
-                    unique=True,
-                    forwarded=True,
-                )
+                data = workload.ingest_data(workdir / "posts.lua", ours.SITE, texts)
                 script = "post.lua"
             loads = []
             for label, instance in (("base " + args.base, old), ("this tree", new)):

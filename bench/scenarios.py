@@ -133,13 +133,7 @@ def _ingest(
     b_goal: float,
     isso_goal: float,
 ) -> list[Row]:
-    posts = workload.write_lua_data(
-        s.data(name),
-        workload.ours_posts(ours.SITE, texts),
-        headers={"Content-Type": "application/json"},
-        unique=True,
-        forwarded=True,
-    )
+    posts = workload.ingest_data(s.data(name), ours.SITE, texts)
     loads = [
         _load(bench, "B", s.baseline_b, "post.lua", posts),
         _load(bench, "ours", s.ours, "post.lua", posts),
@@ -503,13 +497,7 @@ def through_pgbouncer(bench: Bench, s: Systems) -> list[Row]:
 
 
 def _pooled_rows(bench: Bench, s: Systems, uncached: Server, pooled: Server) -> list[Row]:
-    posts = workload.write_lua_data(
-        s.data("pooled-ingest"),
-        workload.ours_posts(ours.SITE, s.bodies),
-        headers={"Content-Type": "application/json"},
-        unique=True,
-        forwarded=True,
-    )
+    posts = workload.ingest_data(s.data("pooled-ingest"), ours.SITE, s.bodies)
     thread = f"/v1/sites/{ours.SITE}/comments?thread={quote(s.thread, safe='')}&limit=100"
     read = workload.write_lua_data(s.data("pooled-read"), [(thread,)])
     queue = workload.write_lua_data(

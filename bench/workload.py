@@ -85,6 +85,17 @@ def ours_posts(site: str, bodies: list[Body]) -> list[tuple[str, ...]]:
     return [(path, *_split_at_gaps(b, comment_fields(b, i), "email")) for i, b in enumerate(bodies)]
 
 
+def ingest_data(path: Path, site: str, bodies: list[Body]) -> Path:
+    """The ingest load: JSON posts, each a new author with fresh words and its own client."""
+    return write_lua_data(
+        path,
+        ours_posts(site, bodies),
+        headers={"Content-Type": "application/json"},
+        unique=True,
+        forwarded=True,
+    )
+
+
 def flood_posts(site: str, bodies: list[Body]) -> list[tuple[str, ...]]:
     """One author on one thread, posting again and again: nothing to splice, no XFF."""
     path = f"/v1/sites/{site}/comments"
