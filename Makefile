@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
-# Load benchmark against baselines and Isso (bench/README.md): ≤ 15 min, QUICK=1 ≤ 3 min.
+# Load benchmark against baselines and Isso (bench/README.md): ≤ 20 min, QUICK=1 ≤ 4 min.
 # Needs wrk (apt-get install wrk); BENCH_ARGS=--profile adds py-spy summaries.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
