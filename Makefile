@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
-# Load benchmark against baselines and Isso (bench/README.md): ≤ 15 min, QUICK=1 ≤ 3 min;
+# Load benchmark against baselines and Isso (bench/README.md): ≤ 20 min, QUICK=1 ≤ 4 min;
 # then the retention sweep on 1,000,000 comments (about 15 min more; QUICK=1: 100,000, ~2 min).
 # Needs wrk (apt-get install wrk); BENCH_ARGS=--profile adds py-spy summaries.
 bench: $(STAMP)

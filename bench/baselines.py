@@ -19,6 +19,7 @@ import asyncpg
 from aiohttp import web
 
 COMMENTS_PATH = "/v1/sites/{site}/comments"
+QUEUE_PATH = "/v1/sites/{site}/queue"  # the moderator queue's reference: the same empty page
 POOL = web.AppKey("bench.baseline.pool", asyncpg.Pool)
 DATABASE_URL = web.AppKey("bench.baseline.database_url", str)
 POOL_MAX_SIZE = web.AppKey("bench.baseline.pool_max_size", int)
@@ -80,6 +81,7 @@ def create_app(
         [
             web.post(COMMENTS_PATH, accept_and_insert if kind == "b" else accept),
             web.get(COMMENTS_PATH, empty_page),
+            web.get(QUEUE_PATH, empty_page),
             web.get("/healthz", healthz),
         ]
     )

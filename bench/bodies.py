@@ -1,7 +1,13 @@
 """Realistic comment bodies: half Arabic, half English, about 500 characters each.
 
-70% plain text, 20% with a link, 10% with markup the service allows. Deterministic (seeded),
-so every run and every system under test gets the same mix.
+70% plain text, 20% with a link, 10% with markup the service allows (`make_bodies`); or every
+body with allowed and disallowed markup, a `javascript:` link and inline styles, 9 in 10 with a
+URL (`make_markup_bodies`). Deterministic (seeded), so every run and every system under test
+gets the same mix.
+
+Each body carries GAP three times: `lua/post.lua` puts a word there that no earlier request
+carried (a name made of syllables, or a number), so no body repeats word for word in a run, as
+real comments do not (caches warmed by a rotation of bodies would flatter the figures).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import random
 from dataclasses import dataclass
 
 TARGET_CHARS = 500
+GAP = "\ue0ff"  # where post.lua splices a fresh word (private use: never in a sentence)
+GAPS = 3
 
 ARABIC_SENTENCES = (
     "شكراً على هذا التقرير المفصّل عن نتائج الانتخابات البلدية في المدينة.",
@@ -46,6 +54,17 @@ LINKS = (
     "https://example.org/data/election-results.pdf",
     "https://news.example.net/analysis/water-supply",
 )
+# Markup the service escapes: tags outside the allowlist, inline styles, event handlers, and a
+# link whose scheme is not allowed.
+DISALLOWED = (
+    ('<span style="color:red;font-size:40px">', "</span>"),
+    ('<div style="position:fixed;top:0">', "</div>"),
+    ('<a href="javascript:alert(document.cookie)">', "</a>"),
+    ('<img src="https://example.com/x.png" onerror="alert(1)">', ""),
+    ("<script>alert('x')</script>", ""),
+    ('<p style="background:url(https://example.com/t.gif)">', "</p>"),
+    ('<iframe src="https://example.com/embed">', "</iframe>"),
+)
 # (opening, closing) pairs from the allowed tag set: WordPress's comment tags.
 MARKUP = (
     ("<b>", "</b>"),
@@ -59,10 +78,15 @@ MARKUP = (
 @dataclass(frozen=True, slots=True)
 class Body:
     name: str
-    text: str
+    template: str  # the text with GAP where post.lua puts a fresh word
     website: str | None
-    kind: str  # "plain" | "link" | "markup"
+    kind: str  # "plain" | "link" | "markup" | "markup-heavy"
     language: str  # "ar" | "en"
+
+    @property
+    def text(self) -> str:
+        """The text with one fixed word in every gap (for seeding, not for the load)."""
+        return self.template.replace(GAP, "رامي" if self.language == "ar" else "Ramiro")
 
 
 def _sentences(rng: random.Random, pool: tuple[str, ...], target: int) -> list[str]:
@@ -87,6 +111,12 @@ def make_body(rng: random.Random, index: int) -> Body:
         at = rng.randrange(len(sentences))
         opening, closing = rng.choice(MARKUP)
         sentences[at] = f"{opening}{sentences[at]}{closing}"
+    return _finish(rng, index, sentences, kind, language)
+
+
+def _finish(rng: random.Random, index: int, sentences: list[str], kind: str, language: str) -> Body:
+    for _ in range(GAPS):  # fresh words between sentences (post.lua fills them)
+        sentences.insert(rng.randrange(1, len(sentences) + 1), GAP)
     # Paragraph breaks, as people write them.
     middle = len(sentences) // 2
     text = " ".join(sentences[:middle]) + "\n\n" + " ".join(sentences[middle:])
@@ -95,9 +125,31 @@ def make_body(rng: random.Random, index: int) -> Body:
     return Body(rng.choice(names), text, website, kind, language)
 
 
+def make_markup_body(rng: random.Random, index: int) -> Body:
+    """Allowed and disallowed markup, a `javascript:` link and an inline style in every body; a
+    bare URL in 9 of 10."""
+    language = "ar" if index % 2 == 0 else "en"
+    pool = ARABIC_SENTENCES if language == "ar" else ENGLISH_SENTENCES
+    with_url = rng.random() < 0.9
+    sentences = _sentences(rng, pool, TARGET_CHARS - 120)
+    wrapped = rng.sample(range(len(sentences)), k=min(3, len(sentences)))
+    pairs = [rng.choice(MARKUP), ('<a href="javascript:void(0)" style="color:red">', "</a>")]
+    pairs.append(rng.choice(DISALLOWED))
+    for at, (opening, closing) in zip(wrapped, pairs, strict=False):
+        sentences[at] = f"{opening}{sentences[at]}{closing}"
+    if with_url:
+        sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(LINKS))
+    return _finish(rng, index, sentences, "markup-heavy", language)
+
+
 def make_bodies(count: int, *, seed: int = 2026) -> list[Body]:
     rng = random.Random(seed)
     return [make_body(rng, i) for i in range(count)]
+
+
+def make_markup_bodies(count: int, *, seed: int = 2027) -> list[Body]:
+    rng = random.Random(seed)
+    return [make_markup_body(rng, i) for i in range(count)]
 
 
 def describe(bodies: list[Body]) -> dict[str, float]:
@@ -109,5 +161,6 @@ def describe(bodies: list[Body]) -> dict[str, float]:
         "plain": sum(b.kind == "plain" for b in bodies) / n,
         "link": sum(b.kind == "link" for b in bodies) / n,
         "markup": sum(b.kind == "markup" for b in bodies) / n,
+        "with_url": sum(any(link in b.text for link in LINKS) for b in bodies) / n,
         "mean_chars": sum(len(b.text) for b in bodies) / n,
     }

@@ -60,6 +60,8 @@ class Moderation:
         name: str = "moderation",
         dispatcher: bool = False,
         secret_key: str | None = None,
+        source: Path | None = None,
+        stage_timing: bool = False,
     ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
@@ -67,6 +69,8 @@ class Moderation:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.server: Server | None = None
+        # Another checkout of the package (bench/ab.py), run by this venv's Python.
+        self.source = source
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -81,6 +85,15 @@ class Moderation:
             # scenario's business, with its own instance.
             "MODERATION_WEBHOOK_WORKERS": "1" if dispatcher else "0",
         }
+        if stage_timing:  # CPU per accepted comment by stage, read at /debug/stages
+            self.env["MODERATION_STAGE_TIMING"] = "1"
+        if source is not None:
+            self.env["PYTHONPATH"] = str(source)
+            self.env["MODERATION_SQL_DIR"] = str(source / "sql")
+
+    @property
+    def stages_url(self) -> str:
+        return f"{self.base}/debug/stages"
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -105,7 +118,10 @@ class Moderation:
         )
 
     def start(self, pin: Sequence[str], *, extra: Sequence[str] = (), label: str = "") -> Server:
-        argv = [str(BIN / "moderation"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(BIN / "moderation")]
+        if self.source is not None:
+            command = [sys.executable, "-m", "moderation"]
+        argv = [*command, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.server = Server(
             label or self.name,
             [*argv, *extra],
@@ -113,6 +129,8 @@ class Moderation:
             log_dir=self.log_dir,
             ready_url=f"{self.base}/healthz",
             pin=pin,
+            # `python -m` puts the working directory first on the path: the checkout's own.
+            cwd=self.source,
         ).start()
         return self.server
 

@@ -1,4 +1,4 @@
-"""How long and how often: the full run (≤ 15 minutes) and the quick one (≤ 3 minutes)."""
+"""How long and how often: the full run (≤ 20 minutes) and the quick one (≤ 4 minutes)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ FULL = Plan(
     depth_sizes=(10_000, 1_000_000),
     depth_seconds=4,
     depth_rounds=3,
-    budget_seconds=14 * 60,
+    budget_seconds=18 * 60,
 )
 QUICK = Plan(
     quick=True,
@@ -42,5 +42,5 @@ QUICK = Plan(
     depth_sizes=(10_000, 100_000),
     depth_seconds=2,
     depth_rounds=2,
-    budget_seconds=160,
+    budget_seconds=210,
 )

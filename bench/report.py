@@ -19,6 +19,8 @@ class Sample:
     # Share of the server core's time spent on anything but the server under test during the
     # run (other people's tests, say): the noise under this figure. None when not pinned.
     others_on_core: float | None = None
+    # µs of CPU per accepted comment by stage (ingest with MODERATION_STAGE_TIMING), else None.
+    stages: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,23 @@ class Row:
     # For rows measured without wrk (webhook deliveries): the rate and CPU per item.
     rate: float | None = None
     rate_cpu_us: float | None = None
+    # The answers this row is meant to get; anything else, and socket errors, are errors.
+    expected: frozenset[int] = frozenset({200})
+
+    def errors(self) -> dict[str, int]:
+        """Every answer outside `expected`, by status, and socket errors, over all rounds."""
+        found = {str(k): v for k, v in self.statuses().items() if k not in self.expected}
+        sockets = sum(s.wrk.socket_errors for s in self.samples)
+        if sockets:
+            found["socket"] = sockets
+        return found
+
+    def stages(self) -> dict[str, float] | None:
+        """Median over rounds of µs per accepted comment, by stage."""
+        measured = [s.stages for s in self.samples if s.stages is not None]
+        if not measured:
+            return None
+        return {k: statistics.median(m[k] for m in measured) for k in measured[0]}
 
     def median(self, attribute: str) -> float | None:
         values = [getattr(s.wrk, attribute) for s in self.samples]
@@ -96,6 +115,8 @@ class Row:
                 "cpu_us_per_request": self.cpu_us,
             },
             "statuses": self.statuses(),
+            "errors": self.errors(),
+            "stages_us_per_accepted": self.stages(),
             "ratios": [
                 {
                     "label": r.label,
@@ -113,6 +134,7 @@ class Row:
                     **s.wrk.to_json(),
                     "cpu_us_per_request": s.cpu_us,
                     "others_on_server_core": s.others_on_core,
+                    "stages_us_per_accepted": s.stages,
                 }
                 for s in self.samples
             ],
@@ -146,8 +168,41 @@ def _number(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _errors(row: Row) -> str:
+    if not row.samples:
+        return "—"
+    found = row.errors()
+    return " ".join(f"{k}×{v:,}" for k, v in found.items()) if found else "0"
+
+
+def stage_table(rows: list[Row]) -> str | None:
+    """CPU µs per accepted comment by stage, one line per measured row."""
+    measured = [(row, stages) for row in rows if (stages := row.stages()) is not None]
+    if not measured:
+        return None
+    names = list(measured[0][1])
+    lines = [
+        "CPU µs per accepted comment by stage (median over rounds; the rest = the "
+        "process's CPU minus the stages: HTTP, event loop, asyncpg's reading, logs, metrics)"
+    ]
+    for row, stages in measured:
+        total = sum(stages.values())
+        parts = ", ".join(f"{name} {stages[name]:,.0f}" for name in names)
+        lines.append(f"  {row.scenario}, {row.system}: {parts}; total {total:,.0f}")
+    return "\n".join(lines)
+
+
 def table(rows: list[Row]) -> str:
-    header = ("scenario", "system", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "ratios (target)")
+    header = (
+        "scenario",
+        "system",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "CPU µs/req",
+        "errors",
+        "ratios (target)",
+    )
     lines = [header]
     for row in rows:
         extra = "; ".join(r.text() for r in row.ratios)
@@ -161,6 +216,7 @@ def table(rows: list[Row]) -> str:
                 _number(row.p50_ms, 2),
                 _number(row.p99_ms, 2),
                 _number(row.cpu_us),
+                _errors(row),
                 extra,
             )
         )

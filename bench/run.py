@@ -111,6 +111,15 @@ def _start_systems(
     tokens = service.prepare([ours.SITE, ours.FLOOD_SITE])
     stops.append(service.stop)
     service.start(placement.pin(placement.server_cpu))
+    timed = ours.Moderation(
+        url,
+        log_dir,
+        name="moderation-stage-timing",
+        secret_key=service.env["MODERATION_SECRET_KEY"],
+        stage_timing=True,
+    )
+    stops.append(timed.stop)
+    timed.start(placement.pin(placement.server_cpu))
     setup = ours.Setup()
     hook_url = scenarios.root(receiver) + "hook"
     asyncio.run(ours.raise_limits(service.base, tokens.admin, setup))
@@ -136,7 +145,9 @@ def _start_systems(
         database_url=url,
         server_url=db.url,
         bodies=texts,
+        markup_bodies=bodies.make_markup_bodies(BODIES),
         moderation=service,
+        timed=timed,
         tokens=tokens,
         baseline_a=baseline_a,
         baseline_b=baseline_b,
@@ -147,8 +158,18 @@ def _start_systems(
     )
 
 
-SCENARIOS = ("thread read", "ingest", "flood", "depth", "webhooks", "scale-out", "pgbouncer")
-ISSO_SCENARIOS = {"thread read", "ingest"}
+SCENARIOS = (
+    "thread read",
+    "ingest",
+    "ingest (markup)",
+    "queue page",
+    "flood",
+    "depth",
+    "webhooks",
+    "scale-out",
+    "pgbouncer",
+)
+ISSO_SCENARIOS = {"thread read", "ingest", "ingest (markup)"}
 
 
 def _run_scenarios(
@@ -157,6 +178,8 @@ def _run_scenarios(
     steps: list[tuple[str, Callable[[], list[report.Row]]]] = [
         ("thread read", lambda: scenarios.thread_read(bench, systems)),
         ("ingest", lambda: scenarios.ingest(bench, systems)),
+        ("ingest (markup)", lambda: scenarios.ingest_markup(bench, systems)),
+        ("queue page", lambda: scenarios.queue_page(bench, systems)),
         ("flood", lambda: scenarios.flood(bench, systems)),
         ("depth", lambda: scenarios.depth_scenario(bench, systems)),
         ("webhooks", lambda: scenarios.webhooks(bench, systems)),
@@ -225,10 +248,15 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="moderation-bench-"))
     texts = bodies.make_bodies(BODIES)
     mix = bodies.describe(texts)
+    heavy = bodies.describe(bodies.make_markup_bodies(BODIES))
     facts: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "bodies": f"{BODIES} rotating, {mix['arabic']:.0%} Arabic, {mix['plain']:.0%} plain / "
-        f"{mix['link']:.0%} link / {mix['markup']:.0%} markup, mean {mix['mean_chars']:.0f} chars",
+        f"{mix['link']:.0%} link / {mix['markup']:.0%} markup, mean {mix['mean_chars']:.0f} chars; "
+        f"markup-heavy: {BODIES} rotating, {heavy['arabic']:.0%} Arabic, all with allowed and "
+        "disallowed markup, a javascript: link and inline styles, "
+        f"{heavy['with_url']:.0%} with a URL, mean {heavy['mean_chars']:.0f} chars; every body "
+        "carries 3 words no earlier request carried (lua/post.lua)",
         "notes": [],
     }
     rows: list[report.Row] = []
@@ -269,6 +297,9 @@ def main() -> int:
     print(report.table(rows))
     if (line := report.noise(rows)) is not None:
         print(line)
+    if (stages := report.stage_table(rows)) is not None:
+        print()
+        print(stages)
     for row in rows:
         if row.profile is not None:
             print(f"\nprofile of {row.system} in {row.scenario!r} (py-spy, one extra run):")

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,25 @@ class Load:
     script: str  # "post.lua" | "get.lua"
     data: Path
     connections: int
+    stages_url: str | None = None  # the server's stage totals (MODERATION_STAGE_TIMING)
+
+
+def read_stages(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        totals = json.loads(response.read())
+    return {"accepted": float(totals["accepted"]), **totals["ns"]}
+
+
+def per_accepted(
+    before: dict[str, float], after: dict[str, float], cpu_seconds: float
+) -> dict[str, float] | None:
+    """µs per accepted comment by stage, and the rest of the process's CPU."""
+    accepted = after["accepted"] - before["accepted"]
+    if accepted <= 0:
+        return None
+    stages = {k: (after[k] - before[k]) / accepted / 1000 for k in after if k != "accepted"}
+    stages["the rest"] = cpu_seconds / accepted * 1e6 - sum(stages.values())
+    return stages
 
 
 class OutOfTime(Exception):
@@ -55,6 +76,7 @@ class Bench:
         self._runs += 1
         core = self.placement.server_cpu
         core_before = core_seconds(core) if core is not None else None
+        stages_before = read_stages(load.stages_url) if load.stages_url else None
         before = load.server.cpu_seconds()
         result = loadgen.run(
             load.base_url,
@@ -66,13 +88,16 @@ class Bench:
             run_id=str(self._runs),
         )
         cpu = load.server.cpu_seconds() - before
+        stages = None
+        if load.stages_url and stages_before is not None:
+            stages = per_accepted(stages_before, read_stages(load.stages_url), cpu)
         per_request = cpu / result.requests * 1e6 if result.requests else None
         others = None
         if core is not None and core_before is not None:
             busy_after, total_after = core_seconds(core)
             busy, total = busy_after - core_before[0], total_after - core_before[1]
             others = max(0.0, min(1.0, (busy - cpu) / total)) if total > 0 else None
-        return Sample(result, per_request, others)
+        return Sample(result, per_request, others, stages)
 
     def interleave(
         self,
@@ -103,7 +128,8 @@ class Bench:
                 row.samples.append(sample)
                 progress(
                     f"  {scenario} round {round_number + 1}/{rounds} {load.system}: "
-                    f"{sample.wrk.rps:,.0f} req/s, p50 {sample.wrk.p50_ms:.2f} ms"
+                    f"{sample.wrk.rps:,.0f} req/s, p50 {sample.wrk.p50_ms:.2f} ms, "
+                    f"{sample.cpu_us or 0:,.0f} µs CPU/req, answers {sample.wrk.statuses}"
                 )
         if profile:
             for load, row in zip(loads, rows, strict=True):

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from bodies import Body
+from bodies import GAP, Body
 
 THREADS = 200
 EMAIL_DOMAIN = "@bench.example"
@@ -47,13 +47,14 @@ def _lua_value(value: object) -> str:
 
 def write_lua_data(
     path: Path,
-    items: list[tuple[str, ...]],
+    items: list[tuple[str, ...]],  # (path,) for GETs; see post.lua for POSTs
     *,
     headers: dict[str, str] | None = None,
     unique: bool = False,
     forwarded: bool = False,
 ) -> Path:
-    """items: (path,) for GETs; (path, head, tail) for POSTs, the body being head + id + tail."""
+    """items: (path,) for GETs; (path, language, segment, ...) for POSTs, the body being the
+    segments joined by fresh words and, with `unique`, the author's id in the last gap."""
     table = {"headers": headers or {}, "unique": unique, "forwarded": forwarded}
     lines = ["return {"]
     lines += [f"  {k} = {_lua_value(v)}," for k, v in table.items()]
@@ -64,16 +65,16 @@ def write_lua_data(
     return path
 
 
-def _split_at_email(fields: dict[str, object], email_key: str) -> tuple[str, str]:
-    """JSON with the email last, cut where the per-request id goes: head + id + tail."""
+def _split_at_gaps(body: Body, fields: dict[str, object], email_key: str) -> tuple[str, ...]:
+    """JSON with the email last, cut at the body's gaps and where the per-request id goes."""
     text = json.dumps({**fields, email_key: "\0"}, ensure_ascii=False, separators=(",", ":"))
     head, tail = text.split("\\u0000")
-    return head + "reader-", EMAIL_DOMAIN + tail
+    return (body.language, *(head + "reader-").split(GAP), EMAIL_DOMAIN + tail)
 
 
 def comment_fields(body: Body, index: int) -> dict[str, object]:
     fields: dict[str, object] = {"thread": f"news/2026/story-{index % THREADS}", "name": body.name}
-    fields["body"] = body.text
+    fields["body"] = body.template
     if body.website:
         fields["website"] = body.website
     return fields
@@ -81,7 +82,18 @@ def comment_fields(body: Body, index: int) -> dict[str, object]:
 
 def ours_posts(site: str, bodies: list[Body]) -> list[tuple[str, ...]]:
     path = f"/v1/sites/{site}/comments"
-    return [(path, *_split_at_email(comment_fields(b, i), "email")) for i, b in enumerate(bodies)]
+    return [(path, *_split_at_gaps(b, comment_fields(b, i), "email")) for i, b in enumerate(bodies)]
+
+
+def ingest_data(path: Path, site: str, bodies: list[Body]) -> Path:
+    """The ingest load: JSON posts, each a new author with fresh words and its own client."""
+    return write_lua_data(
+        path,
+        ours_posts(site, bodies),
+        headers={"Content-Type": "application/json"},
+        unique=True,
+        forwarded=True,
+    )
 
 
 def flood_posts(site: str, bodies: list[Body]) -> list[tuple[str, ...]]:
@@ -93,7 +105,7 @@ def flood_posts(site: str, bodies: list[Body]) -> list[tuple[str, ...]]:
         text = json.dumps(
             {**fields, "email": "flooder" + EMAIL_DOMAIN}, ensure_ascii=False, separators=(",", ":")
         )
-        items.append((path, text, ""))
+        items.append((path, body.language, text))
     return items
 
 
@@ -102,9 +114,9 @@ def isso_posts(bodies: list[Body]) -> list[tuple[str, ...]]:
     for i, body in enumerate(bodies):
         uri = f"/news/2026/story-{i % THREADS}"
         # A title lets Isso create the thread without fetching the article page first.
-        fields: dict[str, object] = {"text": body.text, "author": body.name, "title": uri}
+        fields: dict[str, object] = {"text": body.template, "author": body.name, "title": uri}
         if body.website:
             fields["website"] = body.website
         path = "/new?uri=" + quote(uri, safe="")
-        items.append((path, *_split_at_email(fields, "email")))
+        items.append((path, *_split_at_gaps(body, fields, "email")))
     return items

@@ -15,6 +15,7 @@ from . import (
     notifications,
     replica,
     retention,
+    stages,
     threadcache,
 )
 from .api import console, mailbox, public, routes
@@ -63,6 +64,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.add_routes(routes)
     app.on_response_prepare.append(public.vary_on_origin)
+    if settings.stage_timing:
+        stages.enable(app)
     if settings.development:
         app.add_routes(console.demo_routes)
         app.add_routes(mailbox.routes)

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+import uvloop
 from aiohttp import web
 
 from . import service
@@ -277,6 +278,7 @@ def _run_app(settings: Settings, reuse_port: bool) -> None:
         port=settings.port,
         reuse_port=reuse_port,
         print=None,  # no start-up banner: in production every line is one JSON object
+        loop=uvloop.new_event_loop(),
         **server_options(settings),
     )
 
@@ -289,7 +291,7 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
     if not settings.secret_key:
         # The mail sender opens the sealed addresses with keys derived from it.
         raise CommandError("MODERATION_SECRET_KEY is required: the same one `serve` uses")
-    asyncio.run(run_worker(settings, concurrency=args.concurrency))
+    uvloop.run(run_worker(settings, concurrency=args.concurrency))
 
 
 async def _site_create(settings: Settings, args: argparse.Namespace) -> None:

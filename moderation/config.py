@@ -160,6 +160,8 @@ class Settings:
     retention_interval: float = 600.0
     # Bearer token for GET /metrics; unset, only loopback clients that no proxy relayed get it.
     metrics_token: str | None = field(default=None, repr=False)
+    # CPU per accepted comment by stage, answered at GET /debug/stages (the benchmark's).
+    stage_timing: bool = False
 
     def __repr__(self) -> str:
         # Settings get printed (logs, tracebacks, the REPL): never with the password.
@@ -282,6 +284,7 @@ class Settings:
             body_timeout=_positive_seconds(env, "MODERATION_BODY_TIMEOUT", 10.0),
             metrics_token=env.get("MODERATION_METRICS_TOKEN", "").strip() or None,
             retention_interval=_seconds(env, "MODERATION_RETENTION_INTERVAL", 600.0),
+            stage_timing=_flag(env, "MODERATION_STAGE_TIMING"),
             smtp=smtp,
             mail_from=mail_from or "moderation@localhost",
             mail_workers=env.get("MODERATION_MAIL_WORKERS", "1").strip().lower()

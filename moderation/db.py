@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -22,7 +21,7 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb",
         encoder=jsontext.dumps,
-        decoder=json.loads,
+        decoder=jsontext.loads,
         schema="pg_catalog",
     )
 

@@ -32,7 +32,9 @@ async def read_body_in_time(request: web.Request, handler: Handler) -> web.Strea
     """Read any announced body (at most client_max_size) before the handler runs, within
     Settings.body_timeout; aiohttp has no body timeout of its own. The handler's later reads
     get the same bytes from memory."""
-    if request.body_exists:
+    if request.body_exists and request.content.is_eof():
+        await request.read()  # it all came with the headers (most do): nothing to wait for
+    elif request.body_exists:
         try:
             async with asyncio.timeout(request.app[SETTINGS].body_timeout):
                 await request.read()

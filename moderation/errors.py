@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -10,6 +11,8 @@ from typing import Any, ClassVar
 import asyncpg
 import structlog
 from aiohttp import web
+
+from . import jsontext
 
 log = structlog.get_logger("moderation.errors")
 
@@ -138,7 +141,13 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extensions)
-    return web.json_response(body, status=status, content_type=PROBLEM_JSON, headers=headers)
+    try:
+        payload = jsontext.dumps_bytes(body)
+    except UnicodeEncodeError:  # a lone surrogate echoed from the input: escaped, as JSON allows
+        payload = json.dumps(body).encode()
+    return web.Response(
+        body=payload, status=status, content_type=PROBLEM_JSON, charset="utf-8", headers=headers
+    )
 
 
 # The database going away must read as "try again" (503), never as our bug (500).

@@ -40,8 +40,10 @@ def configure_logging(*, as_json: bool, level: str = "INFO", stream: TextIO | No
     (asyncpg, aiohttp), so in production every line on `stream` is one JSON object.
     Tracebacks never carry local variables: a frame's locals hold request payloads (emails)
     and settings (the database password)."""
+    global _request_lines
     stream = stream or sys.stdout
     number = logging.getLevelNamesMapping()[level]
+    _request_lines = number <= logging.INFO
     exceptions: list[Any] = [
         structlog.processors.ExceptionRenderer(
             structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
@@ -93,6 +95,9 @@ def route_of(request: web.Request) -> str:
 
 
 REQUEST_ID = web.RequestKey("moderation.request_id", str)
+# Whether the per-request line is logged at all (INFO and below): above, its fields are not even
+# computed. configure_logging sets it; unconfigured (tests capturing logs), it is on.
+_request_lines = True
 
 
 @web.middleware
@@ -119,11 +124,12 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info("client_disconnected")
         raise
     finally:
-        log.info(
-            "request",
-            method=request.method,
-            route=route_of(request),
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+        if _request_lines:
+            log.info(
+                "request",
+                method=request.method,
+                route=route_of(request),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
         structlog.contextvars.reset_contextvars(**bound)

@@ -100,17 +100,16 @@ def address_view(keys: Keyring, stored: Stored | None, field: str) -> dict[str, 
 
 
 def moderator_view(comment: Comment, site_slug: str, keys: Keyring) -> dict[str, Any]:
-    return {
-        **public_view(comment, site_slug),
-        **address_view(keys, comment.email, "email"),
-        "body_text": comment.body_text,
-        "decided_at": iso(comment.decided_at),
-        "decided_by": decided_by(comment),
-        "reason": comment.reason,
-        "flags": list(comment.flags),
-        # Posted with the author token of a confirmed address (issue 11).
-        "proven": comment.proven,
-    }
+    view = public_view(comment, site_slug)
+    view.update(address_view(keys, comment.email, "email"))
+    view["body_text"] = comment.body_text
+    view["decided_at"] = iso(comment.decided_at)
+    view["decided_by"] = decided_by(comment)
+    view["reason"] = comment.reason
+    view["flags"] = list(comment.flags)
+    # Posted with the author token of a confirmed address (issue 11).
+    view["proven"] = comment.proven
+    return view
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
@@ -133,16 +132,21 @@ def queue_item_view(
     # An erased author has no history to show: the link to it went with the address.
     key = comment.email_hash
     approved, rejected = (0, 0) if key is None else histories.get(key, (0, 0))
-    return {
-        **moderator_view(comment, site_slug, keys),
-        "author": {"approved": approved, "rejected": rejected},
-    }
+    view = moderator_view(comment, site_slug, keys)
+    view["author"] = {"approved": approved, "rejected": rejected}
+    return view
 
 
 def json_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=jsontext.dumps)
+    return web.Response(
+        body=jsontext.dumps_bytes(data),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -153,7 +157,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def json_bytes(data: Any) -> bytes:
-    return jsontext.dumps(data).encode()
+    return jsontext.dumps_bytes(data)
 
 
 def conditional_response(

@@ -8,7 +8,7 @@ import re
 from aiohttp import web
 from yarl import URL
 
-from .. import service
+from .. import service, stages
 from ..authors.mails import Outbound
 from ..config import SETTINGS
 from ..db import POOL
@@ -51,6 +51,7 @@ async def post_comment(request: web.Request) -> web.Response:
         request_id=request[REQUEST_ID],
         outbound=Outbound(request.app[SETTINGS], site),
         email_keys=request.app[SETTINGS].email_keys,
+        clock=stages.clock_of(request.app),
     )
     comment = submitted.comment
     request.app[METRICS].comment_received(site.slug, comment)

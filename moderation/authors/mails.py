@@ -103,11 +103,10 @@ async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> Non
     to = recipient(out, comment)
     if comment.proven or to is None:
         return
-    known = await authors.author(conn, site.id, to.email_hash)
     waiting = comment.status.value == "unverified"
-    if known is not None and known.verified and not waiting:
-        return
-    if not await authors.confirmation_due(conn, site.id, to.email_hash, CONFIRMATION_QUIET_SECONDS):
+    if not await authors.confirmation_due(
+        conn, site.id, to.email_hash, CONFIRMATION_QUIET_SECONDS, waiting=waiting
+    ):
         return
     token = links.random_token()
     await authors.insert_confirmation(

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.utils import format_datetime
 from string import Template
 
@@ -25,6 +25,77 @@ FONTS = {
 
 class UnknownKind(ValueError):
     pass
+
+
+class _FoldedOnce(BaseHeader):
+    """A header that keeps its folded form per kind of policy: a site's From, or a part's
+    Content-Type, is parsed and folded once, not again in every mail."""
+
+    def fold(self, *, policy: Policy) -> str:
+        utf8 = getattr(policy, "utf8", False)
+        key = (policy.max_line_length, policy.linesep, utf8, policy.cte_type)
+        folded: dict[tuple[object, ...], str] = self.__dict__.setdefault("_folded", {})
+        text = folded.get(key)
+        if text is None:
+            text = folded[key] = super().fold(policy=policy)
+        return text
+
+
+# Headers whose value is the same in many mails (per site or always): their objects are kept.
+_KEPT_HEADERS = frozenset(
+    {
+        "from",
+        "reply-to",
+        "auto-submitted",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "content-language",
+        "list-unsubscribe-post",
+    }
+)
+_KEPT_AT_MOST = 1024
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry, but each header's class is made once (the standard one builds a
+    new class, `type(...)`, for every header of every message), and a header whose value
+    recurs (_KEPT_HEADERS) is parsed once: header objects never change once made."""
+
+    def __init__(self) -> None:
+        super().__init__(base_class=_FoldedOnce)
+        self._made: dict[str, type[BaseHeader]] = {}
+        self._kept: dict[tuple[str, object], BaseHeader] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = super().__getitem__(name)
+        return made
+
+    def __call__(self, name: str, value: object) -> BaseHeader:
+        key = _kept_key(name, value)
+        if key is None:
+            return self[name](name, value)
+        header = self._kept.get(key)
+        if header is None:
+            header = self[name](name, value)
+            if len(self._kept) < _KEPT_AT_MOST:
+                self._kept[key] = header
+        return header
+
+
+def _kept_key(name: str, value: object) -> tuple[str, object] | None:
+    if name.lower() not in _KEPT_HEADERS:
+        return None
+    if type(value) is str and "boundary=" not in value:  # a multipart's boundary is random
+        return name, value
+    if type(value) is Address:
+        return name, (value.display_name, value.addr_spec)
+    return None
+
+
+_POLICY = SMTP.clone(header_factory=_HeaderClasses())
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +155,7 @@ def compose(
     action_url = values.pop("action_url", None)
 
     subject = Template(texts.subject).substitute(values)
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject
     message["From"] = Address(
         display_name=sender.name or sender.site_name, addr_spec=sender.address

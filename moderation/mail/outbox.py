@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from .. import stages
 from ..config import Settings
-from ..domain import Queued, Site
+from ..domain import Language, Queued, Site
 from ..identity import email_fingerprint
 from ..sealing import Place
 from ..store import Connection
@@ -40,13 +41,13 @@ async def queue_mail(
 ) -> Queued:
     """Compose `kind` in the site's language and queue it for `recipient` (a normalized
     address); expects a transaction. Sent later by a sender; never delays the caller."""
-    message = compose(
-        kind,
-        site.settings.language,
-        context,
-        sender=sender_of(settings, site),
-        unsubscribe_url=unsubscribe_url,
-        author_url=author_url,
+    parts = (kind, site.settings.language, context, sender_of(settings, site))
+    links = (unsubscribe_url, author_url)
+    clock = stages.CURRENT.get()
+    message_id, subject, message = (
+        _composed(*parts, *links)
+        if clock is None
+        else clock.call(stages.MAIL, _composed, *parts, *links)
     )
     # Checked here, where the caller can still refuse, not first at sending.
     check_recipient(recipient)
@@ -56,10 +57,30 @@ async def queue_mail(
         kind=kind,
         recipient=settings.email_keys.seal(Place.MAIL_RECIPIENT, site.id, recipient),
         recipient_hash=email_fingerprint(settings.secret_key, site.id, recipient),
-        message_id=str(message["Message-ID"]),
-        subject=str(message["Subject"]),
-        message=message.as_bytes(),
+        message_id=message_id,
+        subject=subject,
+        message=message,
     )
+
+
+def _composed(
+    kind: str,
+    language: Language,
+    context: Context,
+    sender: Sender,
+    unsubscribe_url: str | None,
+    author_url: str | None,
+) -> tuple[str, str, bytes]:
+    """The message's id, subject and bytes."""
+    message = compose(
+        kind,
+        language,
+        context,
+        sender=sender,
+        unsubscribe_url=unsubscribe_url,
+        author_url=author_url,
+    )
+    return str(message["Message-ID"]), str(message["Subject"]), message.as_bytes()
 
 
 async def queue_test_mail(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
 
-from .. import events
+from .. import events, stages
 from ..authors import mails as author_mails
 from ..authors.mails import Outbound
 from ..authors.proof import author_limit_key, check_page_url, is_proven
@@ -31,11 +32,12 @@ from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..replica import Reads
 from ..schemas import Decision, Submission
-from ..sealing import Keyring, Place
+from ..sealing import Keyring, Place, Sealed
+from ..stages import StageClock
 from ..store import Connection, audit, claims, comments, ratelimits, webhooks
 from ..text import fold
 from ..text.hygiene import text_direction
-from ..text.render import RENDERER_VERSION, render_body
+from ..text.render import RENDERER_VERSION, Rendered, render_body
 from ..text.rules import SiteRules
 from ..threadcache import ThreadCache
 
@@ -71,13 +73,21 @@ async def submit_comment(
     request_id: str | None,
     outbound: Outbound | None = None,
     email_keys: Keyring,
+    clock: StageClock | None = None,
 ) -> Submitted:
     """Store a comment: spam (honeypot), rejected (banned term), approved (trusted author) or
     pending with flags. The client's network limits come first, before `read` parses and
     cleans the submission: a flood is refused at the cost of one query — or of none while an
-    earlier refusal holds. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests."""
-    await _check_network_limits(pool, refusals, site, client_ip)
-    submission = await read()
+    earlier refusal holds. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests.
+    With a `clock` (the benchmark's stage timing), the CPU of each stage is added to it."""
+    limits = _check_network_limits(pool, refusals, site, client_ip)
+    if clock is None:
+        await limits
+        submission = await read()
+    else:
+        stages.CURRENT.set(clock)
+        await clock.awaiting(stages.DATABASE, limits)
+        submission = await clock.awaiting(stages.PARSING, read())
     comment = await _store_comment(
         pool,
         site,
@@ -89,10 +99,13 @@ async def submit_comment(
         request_id,
         outbound,
         email_keys,
+        clock,
     )
     if comment.status == Status.APPROVED:
         threads.invalidate(site.id, comment.thread)  # this instance shows it at once
     log.info("comment_received", site=site.slug, comment_id=comment.id, status=comment.status.value)
+    if clock is not None:
+        clock.accepted += 1
     return Submitted(submission, comment)
 
 
@@ -121,6 +134,22 @@ async def _take_limits(conn: Connection, refusals: Refusals, site: Site, key: st
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A submission with everything decided before the database is asked."""
+
+    submission: Submission
+    email: Sealed
+    email_hash: bytes
+    author: str  # the author's limit key
+    page_url: str | None
+    status: Status
+    reason: str | None
+    flags: list[dict[str, Any]]
+    duplicate_key: bytes
+    rendered: Rendered
+
+
 async def _store_comment(
     pool: asyncpg.Pool,
     site: Site,
@@ -132,6 +161,7 @@ async def _store_comment(
     request_id: str | None,
     outbound: Outbound | None,
     email_keys: Keyring,
+    clock: StageClock | None,
 ) -> Comment:
     email_hash = email_fingerprint(secret_key, site.id, submission.email)
     # The article page (mails link to it): the widget sends it; a plain form returns to it.
@@ -145,29 +175,75 @@ async def _store_comment(
         status = Status.SPAM
         folded_body = fold.duplicate_key(submission.body)
     else:
-        verdict = rules.evaluate(
-            name=submission.name, body=submission.body, website=submission.website
-        )
+        if clock is None:
+            verdict = rules.evaluate(
+                name=submission.name, body=submission.body, website=submission.website
+            )
+        else:
+            verdict = clock.call(
+                stages.RULES,
+                rules.evaluate,
+                name=submission.name,
+                body=submission.body,
+                website=submission.website,
+            )
         flags = [flag.as_json() for flag in verdict.flags]
         if verdict.banned_term is not None:
             status, reason = Status.REJECTED, SystemReason.BANNED_TERM.value
             flags.insert(0, {"kind": SystemReason.BANNED_TERM.value, "term": verdict.banned_term})
         folded_body = verdict.duplicate_key  # the rules already folded the body
-    rendered = render_body(submission.body)
-    duplicate_key = hashlib.sha256(folded_body.encode()).digest()
+    if clock is None:
+        rendered = render_body(submission.body)
+    else:
+        rendered = clock.call(stages.SANITIZING, render_body, submission.body)
+    prepared = _Prepared(
+        submission=submission,
+        email=email_keys.seal(Place.COMMENT_EMAIL, site.id, submission.email),
+        email_hash=email_hash,
+        author=author,
+        page_url=page_url,
+        status=status,
+        reason=reason,
+        flags=flags,
+        duplicate_key=hashlib.sha256(folded_body.encode()).digest(),
+        rendered=rendered,
+    )
+    admit = _admit(pool, site, prepared, refusals, secret_key, client_ip, request_id, outbound)
+    return await (admit if clock is None else clock.awaiting(stages.DATABASE, admit))
+
+
+async def _admit(
+    pool: asyncpg.Pool,
+    site: Site,
+    prepared: _Prepared,
+    refusals: Refusals,
+    secret_key: bytes,
+    client_ip: IPAddress | None,
+    request_id: str | None,
+    outbound: Outbound | None,
+) -> Comment:
+    """The comment's one transaction: the author's lock and limits, admission, the row, its
+    outbox rows and, for a decision of the rules, the audit row."""
+    submission, email_hash, status, reason, flags = (
+        prepared.submission,
+        prepared.email_hash,
+        prepared.status,
+        prepared.reason,
+        prepared.flags,
+    )
     async with pool.acquire() as conn, conn.transaction():
         # The author's lock serializes the address's posts (two identical posts racing each
         # other must not both get in) and orders them with an erase of the address, which
         # takes it too (service/subjects.py). Taken before the limit rows, as the erase does.
         await comments.lock_author(conn, site.id, email_hash)
-        await _take_limits(conn, refusals, site, author)
+        await _take_limits(conn, refusals, site, prepared.author)
         proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
         admission = await comments.admission(
             conn,
             site.id,
             email_hash,
             submission.thread,
-            duplicate_key,
+            prepared.duplicate_key,
             parent_id=submission.parent_id,
             # Only a post that proves its address earns the address's history.
             ask_trust=status == Status.PENDING
@@ -190,12 +266,12 @@ async def _store_comment(
                 thread=submission.thread,
                 parent_id=submission.parent_id,
                 name=submission.name,
-                email=email_keys.seal(Place.COMMENT_EMAIL, site.id, submission.email),
+                email=prepared.email,
                 email_hash=email_hash,
                 website=submission.website,
                 body_text=submission.body,
-                body_html=rendered.html,
-                body_dir=rendered.direction,
+                body_html=prepared.rendered.html,
+                body_dir=prepared.rendered.direction,
                 name_dir=text_direction(submission.name),
                 renderer_version=RENDERER_VERSION,
                 status=status,
@@ -203,9 +279,9 @@ async def _store_comment(
                 client_ip=client_ip,
                 request_id=request_id,
                 flags=flags,
-                duplicate_key=duplicate_key,
+                duplicate_key=prepared.duplicate_key,
                 notify=submission.notify,
-                page_url=page_url,
+                page_url=prepared.page_url,
                 proven=proven,
             ),
         )

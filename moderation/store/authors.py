@@ -33,20 +33,25 @@ async def author(conn: Connection, site_id: int, email_hash: bytes) -> Author | 
 
 
 async def confirmation_due(
-    conn: Connection, site_id: int, email_hash: bytes, quiet_seconds: float
+    conn: Connection, site_id: int, email_hash: bytes, quiet_seconds: float, *, waiting: bool
 ) -> bool:
-    """True unless a confirmation link went to this address within `quiet_seconds` and is still
-    open: a stranger typing someone's address cannot flood their mailbox."""
-    recent = await conn.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM author_confirmations
-                           WHERE site_id = $1 AND email_hash = $2 AND used_at IS NULL
-                             AND expires_at > now()
-                             AND created_at > now() - make_interval(secs => $3))""",
+    """Whether a confirmation link should go to this address, in one round trip: not for a
+    verified author (unless their comment is `waiting` for it), and not while a link sent
+    within `quiet_seconds` is still open: a stranger typing someone's address cannot flood
+    their mailbox."""
+    due = await conn.fetchval(
+        """SELECT ($4 OR NOT coalesce((SELECT verified_at IS NOT NULL FROM authors
+                                        WHERE site_id = $1 AND email_hash = $2), false))
+                  AND NOT EXISTS (SELECT 1 FROM author_confirmations
+                                   WHERE site_id = $1 AND email_hash = $2 AND used_at IS NULL
+                                     AND expires_at > now()
+                                     AND created_at > now() - make_interval(secs => $3))""",
         site_id,
         email_hash,
         quiet_seconds,
+        waiting,
     )
-    return not recent
+    return bool(due)
 
 
 async def insert_confirmation(

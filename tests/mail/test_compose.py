@@ -3,14 +3,16 @@ the text part quotes the comment as text, headers are well formed."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
+from email.policy import SMTP, default
 
 import pytest
 
 from moderation.domain import Language
+from moderation.mail import compose as compose_module
 from moderation.mail.compose import Quote, Sender, UnknownKind, compose
 from moderation.mail.texts import KINDS
 
@@ -75,3 +77,40 @@ def test_message_ids_are_unique_and_in_the_senders_domain() -> None:
         compose("test", Language.EN, {"name": "a"}, sender=SENDER)["Message-ID"] for _ in range(50)
     }
     assert len(ids) == 50 and all(i.endswith("@daily.example>") for i in ids)
+
+
+SENDERS = [
+    SENDER,
+    Sender(
+        site_name="الأخبار اليومية",
+        address="akhbar@daily.example",
+        name='فريق التحرير, "الأخبار"',
+        reply_to="editors@daily.example",
+        public_url="https://daily.example/",
+        terms_url="https://daily.example/terms",
+    ),
+]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("sender", SENDERS, ids=["plain", "arabic-with-reply-to"])
+def test_the_kept_headers_give_the_bytes_of_pythons_own_smtp_policy(
+    kind: str, language: Language, sender: Sender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headers parsed and folded once (compose._POLICY) write what email.policy.SMTP writes,
+    the second and third time as the first: only the random multipart boundary differs."""
+    context = {name: f"قيمة value {kind}" for name in KINDS[kind].needs}
+    context["quote"] = Quote(html="<p>شكراً <b>جزيلاً</b></p>", text="شكراً جزيلاً", direction="rtl")
+    now = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
+    links = {"unsubscribe_url": "https://m.example/u/tok", "author_url": "https://m.example/a"}
+
+    def written(policy: object) -> str:
+        monkeypatch.setattr(compose_module, "_POLICY", policy)
+        message = compose(kind, language, context, sender=sender, now=now, **links)
+        del message["Message-ID"]
+        return re.sub(r"={15}\d+==", "BOUNDARY", message.as_bytes().decode("ascii"))
+
+    kept = compose_module._POLICY
+    expected = written(SMTP)
+    assert [written(kept) for _ in range(3)] == [expected] * 3

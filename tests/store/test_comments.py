@@ -180,3 +180,23 @@ async def test_a_comment_is_stored_sealed_and_must_keep_an_address_unless_erased
         "UPDATE comments SET email = NULL, email_hash = NULL, erased = 'anonymized' WHERE id = $1",
         written.id,
     )
+
+
+async def test_a_row_of_every_column_maps_by_position_as_it_would_by_name(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    """Comment.from_row takes a row of COMMENT_COLUMNS by position: the same as by name."""
+    written = await add_comment(
+        conn, site, flags=[{"kind": "link", "count": "3"}], body_text="تعليق with links"
+    )
+    row = await conn.fetchrow(
+        f"SELECT {comments.COMMENT_COLUMNS} FROM comments WHERE site_id = $1 AND id = $2",
+        site.id,
+        written.id,
+    )
+    by_position = Comment.from_row(row)
+    shuffled = dict(reversed(list(dict(row).items())))  # not in field order: mapped by name
+    assert by_position == Comment.from_row(shuffled) == written
+    assert by_position.status is Status.PENDING and by_position.flags == (
+        {"kind": "link", "count": "3"},
+    )

