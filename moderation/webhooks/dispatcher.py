@@ -123,6 +123,9 @@ class Dispatcher:
         self._endpoint_refill = max(1, self._per_endpoint // 4)
         # (site_id, endpoint_id) → attempts in flight there.
         self._endpoint_load: dict[tuple[int, int], int] = {}
+        # Endpoints whose last claim got all their share: more of theirs is likely due, so the
+        # loop claims again as soon as they have room (a poll would leave them idle meanwhile).
+        self._capped: set[tuple[int, int]] = set()
         # Claim again once this much room is free, so claims come in batches, not one by one.
         self._refill = max(1, min(self._capacity, CLAIM_BATCH) // 4)
         self._rng = rng or random.Random()
@@ -183,6 +186,7 @@ class Dispatcher:
         if free <= 0:
             return POLL_INTERVAL  # a finishing send wakes the loop
         limit = min(free, CLAIM_BATCH)
+        share = {key: self._per_endpoint - load for key, load in self._endpoint_load.items()}
         next_due: float | None = None
         try:
             async with sturdy_connection(self._pool) as conn:
@@ -201,12 +205,20 @@ class Dispatcher:
         except Exception:  # whatever it was, the dispatcher must outlive it
             log.exception("webhook_claim_crashed")
             return ERROR_BACKOFF
+        claimed: dict[tuple[int, int], int] = {}
         for claim in claims:
             task = asyncio.create_task(self._deliver(claim), name=f"webhook-delivery-{claim.id}")
             self._in_flight[task] = claim
             key = (claim.site_id, claim.endpoint_id)
             self._endpoint_load[key] = self._endpoint_load.get(key, 0) + 1
+            claimed[key] = claimed.get(key, 0) + 1
             task.add_done_callback(self._sent)
+        for key, count in claimed.items():
+            if count >= share.get(key, self._per_endpoint):
+                self._capped.add(key)
+                # Its sends may have finished while the claim ran: then room is there already.
+                if self._endpoint_load.get(key, 0) <= self._per_endpoint - self._endpoint_refill:
+                    self._wake.set()
         self._backlog = len(claims) == limit
         if self._backlog:
             return 0.0 if len(self._in_flight) < self._capacity else POLL_INTERVAL
@@ -223,8 +235,9 @@ class Dispatcher:
                 self._endpoint_load[key] = load
             else:
                 self._endpoint_load.pop(key, None)
-            if load == self._per_endpoint - self._endpoint_refill:
-                self._wake.set()  # that endpoint has room again; its due ones may be waiting
+            if key in self._capped and load <= self._per_endpoint - self._endpoint_refill:
+                self._capped.discard(key)
+                self._wake.set()  # that endpoint has room again; its due ones are waiting
         if self._backlog and self._capacity - len(self._in_flight) >= self._refill:
             self._wake.set()
 

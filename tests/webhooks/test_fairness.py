@@ -50,6 +50,23 @@ async def test_a_receiver_that_never_answers_does_not_delay_another_sites_delive
     receiver.close()
 
 
+async def test_a_backlog_for_one_endpoint_drains_at_the_receivers_pace_not_the_polls(
+    client: TestClient, site: SiteFixture, receiver: Receiver, start_dispatcher: StartDispatcher
+) -> None:
+    """The cap holds an endpoint to its share, and the dispatcher claims its next ones as soon
+    as sends finish: 120 deliveries ten at a time take well under a second, not a poll (1 s)
+    per few."""
+    await register(client, site, receiver.url)
+    for n in range(120):
+        await post_comment(
+            client, site, email=f"reader{n}@example.com", body=f"تعليق رقم {n} / comment {n}"
+        )
+    started = time.monotonic()
+    await start_dispatcher(webhook_concurrency=100, webhook_endpoint_concurrency=10)
+    await eventually(lambda: len(receiver.requests) == 120, 20.0)
+    assert time.monotonic() - started < 3.0
+
+
 def test_410_gone_fails_a_delivery_at_once() -> None:
     assert next_state(1, None, 410, None, SCHEDULE)[0] == "failed"
     assert next_state(1, None, 404, None, SCHEDULE)[0] == "pending"
