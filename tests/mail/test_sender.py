@@ -342,3 +342,37 @@ async def test_a_mail_is_composed_once_and_sent_as_the_development_mailbox_showe
     assert arrived["omar@example.com"].message["Message-ID"] == composed_by_sender.message_id
     text = arrived["sara@example.com"].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "سارة" in text
+
+
+async def test_a_mail_that_cannot_be_composed_is_a_failed_attempt_and_the_others_go_out(
+    aiohttp_client: Any, settings: Settings, clean_database: None, smtp_server: MailServer
+) -> None:
+    quiet = dataclasses.replace(settings, mail_workers=False)
+    client = await aiohttp_client(create_app(quiet))
+    site = await make_site(client, "daily")
+    pool = client.app[POOL]
+    broken = await queue_test_mail(client, site.slug, "sara@example.com", name="سارة")
+    await queue_test_mail(client, site.slug, "omar@example.com", name="Omar")
+    # A draft no release of ours composes (a language it does not know).
+    await pool.execute(
+        "UPDATE mail_outbox SET draft = jsonb_set(draft, '{language}', '\"xx\"') WHERE id = $1",
+        broken.id,
+    )
+    with capture_logs() as logs:
+        await aiohttp_client(create_app(settings))  # a sender
+        [arrived] = await smtp_server.wait_for(1, within=5)
+
+        async def attempted() -> list[Any] | None:
+            rows = await mail_attempts(pool)
+            return rows if len(rows) == 2 else None
+
+        attempts = await eventually(attempted, 5, message="both mails were not attempted")
+    assert arrived.recipients == ("omar@example.com",)
+    failed = next(a for a in attempts if a["mail_id"] == broken.id)
+    assert (failed["smtp_code"], failed["error"]) == (None, "ValueError")
+    row = await pool.fetchrow(
+        "SELECT status, message, draft FROM mail_outbox WHERE id = $1", broken.id
+    )
+    assert row["status"] == "pending" and row["message"] is None and row["draft"] is not None
+    assert any(entry["event"] == "mail_compose_crashed" for entry in logs)
+    assert not any("@" in str(entry) for entry in logs)
