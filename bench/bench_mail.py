@@ -9,7 +9,8 @@ to (re)create the database `moderation_bench_mail`. An aiosmtpd server runs as i
 on a free loopback port and writes each arrival's Message-ID and time to a file.
 
 1. Throughput: `--mails` Arabic mails (quoting a comment) are queued through the real
-   `queue_mail`, then one in-process sender is timed from its start until none is pending.
+   `queue_mail`, then one in-process sender is timed from its start until none is pending
+   (it composes each mail from its draft, then sends it).
 2. Latency: with the sender idle and listening, `--latency-mails` mails are queued one per
    transaction, 20 ms apart; each arrival time minus its commit time, median and 95th centile.
 3. Decision → mail (issue 11): the real app (`create_app`, its own sender inside) on a loopback
@@ -251,7 +252,7 @@ async def measure(args: argparse.Namespace, port: int, log: Path) -> None:
     delays = sorted((arrived[m] - t) * 1000 for m, t in committed.items())
     decision_delays = await decisions(args, settings, site, log) if args.decisions else []
     print(
-        f"queue_mail (compose + insert, one transaction each): {queue_rate:,.0f} mails/s\n"
+        f"queue_mail (subject, draft and insert, one transaction each): {queue_rate:,.0f} mails/s\n"
         f"{sent:,}/{args.mails:,} sent by one sender ({args.connections} SMTP connections) in "
         f"{elapsed:.2f} s: {sent / elapsed:,.0f} mails/s end to end (claim → SMTP → recorded); "
         f"sender CPU {cpu / max(sent, 1) * 1e6:,.0f} µs/mail\n"

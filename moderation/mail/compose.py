@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from string import Template
 
 from ..domain import Language
-from .texts import FOOTER, KINDS
+from .texts import FOOTER, KINDS, Texts
 
 FONTS = {
     Language.AR: "Tahoma, 'Segoe UI', Arial, sans-serif",
@@ -130,6 +130,33 @@ class Links:
     author: str | None = None
 
 
+def message_id_for(sender: Sender) -> str:
+    """A new, unique Message-ID in the sender's domain."""
+    return f"<{uuid.uuid4().hex}@{sender.address.rpartition('@')[2]}>"
+
+
+def subject_of(kind: str, language: Language, context: Context, sender: Sender) -> str:
+    """The subject `compose` gives the mail: cheap, and it checks that the kind exists and that
+    `context` holds everything the kind needs (so a caller learns of a mistake at once)."""
+    return Template(_texts(kind, context)[language].subject).substitute(_values(context, sender))
+
+
+def _texts(kind: str, context: Context) -> Mapping[Language, Texts]:
+    entry = KINDS.get(kind)
+    if entry is None:
+        raise UnknownKind(kind)
+    missing = entry.needs - context.keys()
+    if missing:
+        raise ValueError(f"mail {kind!r} needs {', '.join(sorted(missing))}")
+    return entry.texts
+
+
+def _values(context: Context, sender: Sender) -> dict[str, str]:
+    values = {k: v for k, v in context.items() if isinstance(v, str)}
+    values["site"] = sender.site_name
+    return values
+
+
 def compose(
     kind: str,
     language: Language,
@@ -139,18 +166,12 @@ def compose(
     unsubscribe_url: str | None = None,
     author_url: str | None = None,
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """The message without its `To:` (added when it is sent, from the outbox's one address
     column). `context` may hold `quote` (a Quote) and `action_url`; `site` is filled in."""
-    entry = KINDS.get(kind)
-    if entry is None:
-        raise UnknownKind(kind)
-    missing = entry.needs - context.keys()
-    if missing:
-        raise ValueError(f"mail {kind!r} needs {', '.join(sorted(missing))}")
-    texts = entry.texts[language]
-    values = {k: v for k, v in context.items() if isinstance(v, str)}
-    values["site"] = sender.site_name
+    texts = _texts(kind, context)[language]
+    values = _values(context, sender)
     quote = context.get("quote")
     action_url = values.pop("action_url", None)
 
@@ -163,8 +184,7 @@ def compose(
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    domain = sender.address.rpartition("@")[2]
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@{domain}>"
+    message["Message-ID"] = message_id or message_id_for(sender)
     # RFC 3834: no auto-replies (vacation notices) to this, and it is not a personal message.
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:

@@ -1,7 +1,10 @@
-"""Queueing a mail: compose it for the site, then write it to the outbox in the caller's
-transaction. The one function the use cases that send mail call."""
+"""Queueing a mail: its id, subject and draft written to the outbox in the caller's transaction
+(the one function the use cases that send mail call), and composing it from that draft when it
+is sent (or shown by the development mailbox)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import asyncpg
 
@@ -11,8 +14,8 @@ from ..domain import Language, Queued, Site
 from ..identity import email_fingerprint
 from ..sealing import Place
 from ..store import Connection
-from ..store.mail import enqueue_mail
-from .compose import Context, Sender, compose
+from ..store.mail import Draft, enqueue_mail
+from .compose import Context, Quote, Sender, compose, message_id_for, subject_of
 from .texts import NO_NAME
 from .transport import check_recipient
 
@@ -39,15 +42,16 @@ async def queue_mail(
     unsubscribe_url: str | None = None,
     author_url: str | None = None,
 ) -> Queued:
-    """Compose `kind` in the site's language and queue it for `recipient` (a normalized
-    address); expects a transaction. Sent later by a sender; never delays the caller."""
+    """Queue `kind` in the site's language for `recipient` (a normalized address); expects a
+    transaction. Only its id and subject are made here, and what composes it later is kept as
+    a draft: the sender composes it (composed_from) and sends it; never delays the caller."""
     parts = (kind, site.settings.language, context, sender_of(settings, site))
     links = (unsubscribe_url, author_url)
     clock = stages.CURRENT.get()
-    message_id, subject, message = (
-        _composed(*parts, *links)
+    message_id, subject, draft = (
+        draft_of(*parts, *links)
         if clock is None
-        else clock.call(stages.MAIL, _composed, *parts, *links)
+        else clock.call(stages.MAIL, draft_of, *parts, *links)
     )
     # Checked here, where the caller can still refuse, not first at sending.
     check_recipient(recipient)
@@ -59,28 +63,62 @@ async def queue_mail(
         recipient_hash=email_fingerprint(settings.secret_key, site.id, recipient),
         message_id=message_id,
         subject=subject,
-        message=message,
+        draft=draft,
     )
 
 
-def _composed(
+def draft_of(
     kind: str,
     language: Language,
     context: Context,
     sender: Sender,
     unsubscribe_url: str | None,
     author_url: str | None,
-) -> tuple[str, str, bytes]:
-    """The message's id, subject and bytes."""
+) -> tuple[str, str, dict[str, Any]]:
+    """The message's id, its subject (which also checks the kind and its context) and the
+    draft it is composed from: everything `compose` reads, as JSON."""
+    subject = subject_of(kind, language, context, sender)
+    draft = {
+        "language": language.value,
+        "context": {
+            name: value
+            if isinstance(value, str)
+            else {"html": value.html, "text": value.text, "direction": value.direction}
+            for name, value in context.items()
+        },
+        "sender": {
+            "site_name": sender.site_name,
+            "address": sender.address,
+            "name": sender.name,
+            "reply_to": sender.reply_to,
+            "public_url": sender.public_url,
+            "terms_url": sender.terms_url,
+        },
+        "unsubscribe_url": unsubscribe_url,
+        "author_url": author_url,
+    }
+    return message_id_for(sender), subject, draft
+
+
+def composed_from(draft: Draft) -> bytes:
+    """The bytes of a queued mail, from its draft: what `compose` made of the same parts when
+    the mail was queued, dated when it was queued."""
+    content = draft.content
+    context: dict[str, str | Quote] = {
+        name: value if isinstance(value, str) else Quote(**value)
+        for name, value in content["context"].items()
+    }
     message = compose(
-        kind,
-        language,
+        draft.kind,
+        Language(content["language"]),
         context,
-        sender=sender,
-        unsubscribe_url=unsubscribe_url,
-        author_url=author_url,
+        sender=Sender(**content["sender"]),
+        unsubscribe_url=content["unsubscribe_url"],
+        author_url=content["author_url"],
+        now=draft.created_at,
+        message_id=draft.message_id,
     )
-    return str(message["Message-ID"]), str(message["Subject"]), message.as_bytes()
+    return message.as_bytes()
 
 
 async def queue_test_mail(

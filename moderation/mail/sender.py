@@ -24,8 +24,9 @@ from ..errors import DATABASE_UNAVAILABLE
 from ..metrics import METRICS, Metrics
 from ..notifications import LISTENER, Listener, Wakeup, subscribed
 from ..sealing import Unreadable
-from ..store import mail
+from ..store import Connection, mail
 from ..store.mail import Claim, Result
+from .outbox import composed_from
 from .transport import (
     Attempted,
     KeepTransport,
@@ -137,6 +138,7 @@ class MailSender:
                 claims = await mail.claim_due(conn, self._batch, self._settings.mail_lease)
                 if len(claims) < self._batch:
                     next_due = await mail.seconds_until_next_due(conn)
+                ready, failed = await self._composed(conn, claims)
         except DATABASE_ERRORS as exc:
             log.warning("mail_claim_failed", error=describe(f"{type(exc).__name__}: {exc}"))
             return ERROR_BACKOFF
@@ -144,14 +146,42 @@ class MailSender:
             log.exception("mail_claim_crashed")
             return ERROR_BACKOFF
         if claims:
-            results, unsent = await self._send(claims, stop)
-            await self._finish(results, unsent)
+            results, unsent = await self._send(ready, stop)
+            await self._finish(failed + results, unsent)
             if len(claims) == self._batch:
                 return 0.0
         return POLL_INTERVAL if next_due is None else min(POLL_INTERVAL, max(next_due, MIN_SLEEP))
 
+    async def _composed(
+        self, conn: Connection, claims: list[Claim]
+    ) -> tuple[list[tuple[Claim, bytes]], list[Result]]:
+        """Each claim with the bytes to send: mails not composed yet are composed from their
+        drafts here, and stored before any is sent (a retry sends the same message). A mail
+        erased meanwhile is left out; one that cannot be composed is an attempt that failed
+        (retried on the schedule: the fault is ours, a release may mend it)."""
+        composed: list[tuple[int, int, bytes]] = []
+        failed: list[Result] = []
+        for claim in claims:
+            if claim.draft is None:
+                continue
+            at, started = datetime.now(UTC), time.perf_counter()
+            try:
+                composed.append((claim.site_id, claim.id, composed_from(claim.draft)))
+            except Exception as exc:  # one mail's bug must not stop the others
+                log.exception("mail_compose_crashed", mail_id=claim.id)
+                attempted = Attempted(Outcome.TEMPORARY, None, type(exc).__name__)
+                failed.append(self._result(claim, attempted, at, elapsed_ms(started)))
+            await asyncio.sleep(0)  # composing is CPU: let the requests of `serve` in between
+        stored = await mail.store_composed(conn, composed)
+        ready: list[tuple[Claim, bytes]] = []
+        for claim in claims:
+            message = claim.message or stored.get((claim.site_id, claim.id))
+            if message is not None:
+                ready.append((claim, message))
+        return ready, failed
+
     async def _send(
-        self, claims: list[Claim], stop: asyncio.Event
+        self, claims: list[tuple[Claim, bytes]], stop: asyncio.Event
     ) -> tuple[list[Result], list[Claim]]:
         connections = self._settings.mail_connections
         slices = [claims[n::connections] for n in range(connections) if claims[n::connections]]
@@ -161,17 +191,17 @@ class MailSender:
         # (transport_for), so the round is recorded before any of its leases runs out.
         last_start = time.monotonic() + self._settings.mail_lease / 3
 
-        async def send_slice(batch: list[Claim]) -> None:
+        async def send_slice(batch: list[tuple[Claim, bytes]]) -> None:
             async with self._transport.connection() as smtp:
-                for position, claim in enumerate(batch):
+                for position, (claim, message) in enumerate(batch):
                     if stop.is_set() or time.monotonic() > last_start:
-                        unsent.extend(batch[position:])
+                        unsent.extend(claim for claim, _ in batch[position:])
                         return
                     at, started = datetime.now(UTC), time.perf_counter()
                     try:
                         to = self._settings.email_keys.reveal(claim.recipient)
                         attempted = await smtp.send(
-                            with_recipient(claim.message, to),
+                            with_recipient(message, to),
                             self._settings.mail_from,
                             to,
                         )

@@ -3,7 +3,7 @@ a lease), recording attempts, suppressed addresses, and the development mailbox'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,15 +16,28 @@ NOTIFY_CHANNEL = "moderation_mail"
 
 
 @dataclass(frozen=True, slots=True)
+class Draft:
+    """A queued mail not composed yet: what mail.outbox.composed_from makes its bytes of.
+    `content` holds personal data (a name, a quoted comment, signed links)."""
+
+    kind: str
+    message_id: str
+    created_at: datetime
+    content: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
-    """A mail claimed for one attempt: `attempt` is also the fencing token of the claim."""
+    """A mail claimed for one attempt: `attempt` is also the fencing token of the claim. Its
+    `message` is None until it is composed from its `draft`."""
 
     site_id: int
     id: int
     recipient_hash: bytes
-    message: bytes
+    message: bytes | None
     attempt: int
     recipient: Stored = field(repr=False)
+    draft: Draft | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +63,16 @@ async def enqueue_mail(
     recipient_hash: bytes,
     message_id: str,
     subject: str,
-    message: bytes,
+    draft: Mapping[str, Any],
 ) -> Queued:
-    """Queue a composed mail; expects the caller's transaction (the outbox pattern: the mail
-    exists exactly when the change that caused it was committed, and the NOTIFY that wakes the
-    senders is delivered on commit). A suppressed address gets a row that is never sent."""
+    """Queue a mail, to be composed from `draft` when it is sent; expects the caller's
+    transaction (the outbox pattern: the mail exists exactly when the change that caused it was
+    committed, and the NOTIFY that wakes the senders is delivered on commit). A suppressed
+    address gets a row that is never sent."""
     row = await conn.fetchrow(
         """WITH queued AS (
                INSERT INTO mail_outbox (site_id, kind, recipient_sealed, recipient_key,
-                                        recipient_hash, message_id, subject, message, status,
+                                        recipient_hash, message_id, subject, draft, status,
                                         next_attempt_at)
                SELECT $1, $2, $3, $9, $4, $5, $6, $7, s.status,
                       CASE WHEN s.status = 'pending' THEN now() END
@@ -74,7 +88,7 @@ async def enqueue_mail(
         recipient_hash,
         message_id,
         subject,
-        message,
+        draft,
         NOTIFY_CHANNEL,
         recipient.key_id,
     )
@@ -96,7 +110,7 @@ UPDATE mail_outbox m
            FOR UPDATE SKIP LOCKED) due
  WHERE m.site_id = due.site_id AND m.id = due.id
 RETURNING m.site_id, m.id, m.recipient, m.recipient_sealed, m.recipient_key, m.recipient_hash,
-          m.message, m.attempts
+          m.message, m.attempts, m.kind, m.message_id, m.created_at, m.draft
 """
 
 
@@ -110,9 +124,39 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
             recipient_hash=r["recipient_hash"],
             message=r["message"],
             attempt=r["attempts"],
+            draft=_draft(r),
         )
         for r in rows
     ]
+
+
+def _draft(row: Any) -> Draft | None:
+    if row["draft"] is None:
+        return None
+    return Draft(row["kind"], row["message_id"], row["created_at"], row["draft"])
+
+
+async def store_composed(
+    conn: Connection, composed: Sequence[tuple[int, int, bytes]]
+) -> dict[tuple[int, int], bytes]:
+    """Keep the bytes composed from drafts, (site_id, id, message) each, and drop the drafts
+    (no second copy of what they hold). The message stored first wins, so every attempt and
+    every reader gets the same bytes: what is returned, by (site_id, id), is what to send. A
+    mail erased meanwhile is not returned (and must not be sent)."""
+    if not composed:
+        return {}
+    rows = await conn.fetch(
+        """-- cross-tenant: a sender keeps the mails it composed, of any site
+           UPDATE mail_outbox m
+              SET message = coalesce(m.message, c.message), draft = NULL
+             FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS c(site_id, id, message)
+            WHERE m.site_id = c.site_id AND m.id = c.id
+        RETURNING m.site_id, m.id, m.message""",
+        [site_id for site_id, _, _ in composed],
+        [mail_id for _, mail_id, _ in composed],
+        [message for _, _, message in composed],
+    )
+    return {(r["site_id"], r["id"]): r["message"] for r in rows}
 
 
 def _recipient(row: Any) -> Stored:
@@ -269,9 +313,13 @@ async def recent_mails(conn: Connection, limit: int) -> list[Mail]:
     return [_mail(row) for row in rows]
 
 
-async def mail_by_id(conn: Connection, site_id: int, mail_id: int) -> Mail | None:
+async def mail_by_id(
+    conn: Connection, site_id: int, mail_id: int
+) -> tuple[Mail, Draft | None] | None:
+    """The mail (its message empty while not composed) and its draft, if it has one."""
     row = await conn.fetchrow(
-        f"""SELECT {MAIL_COLUMNS}, m.message FROM mail_outbox m JOIN sites s ON s.id = m.site_id
+        f"""SELECT {MAIL_COLUMNS}, m.message, m.message_id, m.draft
+              FROM mail_outbox m JOIN sites s ON s.id = m.site_id
              WHERE m.site_id = $1 AND m.id = $2""",
         site_id,
         mail_id,
@@ -279,5 +327,5 @@ async def mail_by_id(conn: Connection, site_id: int, mail_id: int) -> Mail | Non
     if row is None:
         return None
     values = dict(row)
-    message = values.pop("message")
-    return _mail(values, message)
+    message, _, _ = values.pop("message"), values.pop("message_id"), values.pop("draft")
+    return _mail(values, message or b""), _draft(row)

@@ -11,10 +11,13 @@ from email.policy import SMTP, default
 
 import pytest
 
+from moderation import jsontext
 from moderation.domain import Language
 from moderation.mail import compose as compose_module
 from moderation.mail.compose import Quote, Sender, UnknownKind, compose
+from moderation.mail.outbox import composed_from, draft_of
 from moderation.mail.texts import KINDS
+from moderation.store.mail import Draft
 
 SENDER = Sender(site_name="Daily <News>", address="news@daily.example")
 
@@ -114,3 +117,37 @@ def test_the_kept_headers_give_the_bytes_of_pythons_own_smtp_policy(
     kept = compose_module._POLICY
     expected = written(SMTP)
     assert [written(kept) for _ in range(3)] == [expected] * 3
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("sender", SENDERS, ids=["plain", "arabic-with-reply-to"])
+def test_a_mail_composed_from_its_stored_draft_is_the_mail_composed_at_once(
+    kind: str, language: Language, sender: Sender
+) -> None:
+    """What queue_mail keeps (subject, message id, the draft as JSON through the database's
+    codec) composes at sending into the bytes compose gives (only the random boundary differs),
+    and the subject it stored at once is the composed one."""
+    context: dict[str, str | Quote] = {name: f"قيمة value {kind}" for name in KINDS[kind].needs}
+    context["quote"] = Quote(html="<p>شكراً <b>جزيلاً</b></p>", text="شكراً جزيلاً", direction="rtl")
+    links = {"unsubscribe_url": "https://m.example/u/tok", "author_url": None}
+    message_id, subject, content = draft_of(kind, language, context, sender, *links.values())
+    queued_at = datetime(2026, 11, 30, 0, 59, 59, 123456, tzinfo=UTC)
+    stored = Draft(kind, message_id, queued_at, jsontext.loads(jsontext.dumps(content)))
+
+    def unbounded(raw: bytes) -> str:
+        return re.sub(r"={15}\d+==", "BOUNDARY", raw.decode("ascii"))
+
+    at_once = compose(
+        kind, language, context, sender=sender, now=queued_at, message_id=message_id, **links
+    )
+    assert unbounded(composed_from(stored)) == unbounded(at_once.as_bytes())
+    assert str(at_once["Subject"]) == subject
+    assert message_id.endswith(f"@{sender.address.rpartition('@')[2]}>")
+
+
+def test_a_draft_of_an_unknown_kind_or_a_missing_value_is_refused_at_once() -> None:
+    with pytest.raises(UnknownKind):
+        draft_of("nonsense", Language.EN, {}, SENDER, None, None)
+    with pytest.raises(ValueError, match="needs"):
+        draft_of(next(k for k, v in KINDS.items() if v.needs), Language.AR, {}, SENDER, None, None)

@@ -18,6 +18,7 @@ from moderation.config import Settings
 from moderation.db import POOL
 from moderation.domain import MailStatus
 from moderation.metrics import METRICS
+from moderation.service import mailbox
 from moderation.store import mail as store
 from tests.conftest import SiteFixture, make_site, post_comment
 from tests.mail.conftest import (
@@ -310,3 +311,68 @@ async def test_a_mail_refused_for_now_every_time_fails_when_the_schedule_is_used
     assert codes == [450] * (len(SCHEDULE) + 1)
     assert smtp_server.arrived == []
     assert client.app[METRICS].mail_attempts.labels("failed")._value.get() == 1
+
+
+async def test_a_mail_is_composed_once_and_sent_as_the_development_mailbox_showed_it(
+    aiohttp_client: Any, settings: Settings, clean_database: None, smtp_server: MailServer
+) -> None:
+    """Queued as a draft (no bytes yet); the first reader composes and stores it, its draft is
+    dropped, and the sender sends those very bytes."""
+    quiet = dataclasses.replace(settings, mail_workers=False)
+    client = await aiohttp_client(create_app(quiet))
+    site = await make_site(client, "daily")
+    await configure(client, site, language="ar", mail_sender_name="أخبار اليوم")
+    pool = client.app[POOL]
+    shown_first = await queue_test_mail(client, site.slug, "sara@example.com", name="سارة")
+    composed_by_sender = await queue_test_mail(client, site.slug, "omar@example.com", name="Omar")
+    drafts = await pool.fetch("SELECT message IS NULL AS bare, draft FROM mail_outbox ORDER BY id")
+    assert [r["bare"] for r in drafts] == [True, True]
+    assert drafts[0]["draft"]["context"]["name"] == "سارة"
+
+    shown = await mailbox.one(pool, shown_first.site_id, shown_first.id)
+    # Stored at the first read, not composed again at the next.
+    assert await mailbox.one(pool, shown_first.site_id, shown_first.id) == shown
+    await aiohttp_client(create_app(settings))  # a sender
+    arrived = {a.recipients[0]: a for a in await smtp_server.wait_for(2, within=5)}
+    await settled(pool, 2)
+    rows = await pool.fetch("SELECT message, draft, status FROM mail_outbox ORDER BY id")
+    assert [(r["draft"], r["status"]) for r in rows] == [(None, "sent")] * 2
+    assert arrived["sara@example.com"].raw.endswith(shown.message)
+    assert arrived["omar@example.com"].raw.endswith(rows[1]["message"])
+    assert arrived["omar@example.com"].message["Message-ID"] == composed_by_sender.message_id
+    text = arrived["sara@example.com"].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "سارة" in text
+
+
+async def test_a_mail_that_cannot_be_composed_is_a_failed_attempt_and_the_others_go_out(
+    aiohttp_client: Any, settings: Settings, clean_database: None, smtp_server: MailServer
+) -> None:
+    quiet = dataclasses.replace(settings, mail_workers=False)
+    client = await aiohttp_client(create_app(quiet))
+    site = await make_site(client, "daily")
+    pool = client.app[POOL]
+    broken = await queue_test_mail(client, site.slug, "sara@example.com", name="سارة")
+    await queue_test_mail(client, site.slug, "omar@example.com", name="Omar")
+    # A draft no release of ours composes (a language it does not know).
+    await pool.execute(
+        "UPDATE mail_outbox SET draft = jsonb_set(draft, '{language}', '\"xx\"') WHERE id = $1",
+        broken.id,
+    )
+    with capture_logs() as logs:
+        await aiohttp_client(create_app(settings))  # a sender
+        [arrived] = await smtp_server.wait_for(1, within=5)
+
+        async def attempted() -> list[Any] | None:
+            rows = await mail_attempts(pool)
+            return rows if len(rows) == 2 else None
+
+        attempts = await eventually(attempted, 5, message="both mails were not attempted")
+    assert arrived.recipients == ("omar@example.com",)
+    failed = next(a for a in attempts if a["mail_id"] == broken.id)
+    assert (failed["smtp_code"], failed["error"]) == (None, "ValueError")
+    row = await pool.fetchrow(
+        "SELECT status, message, draft FROM mail_outbox WHERE id = $1", broken.id
+    )
+    assert row["status"] == "pending" and row["message"] is None and row["draft"] is not None
+    assert any(entry["event"] == "mail_compose_crashed" for entry in logs)
+    assert not any("@" in str(entry) for entry in logs)

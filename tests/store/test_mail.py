@@ -23,8 +23,17 @@ async def queue(conn: PoolConnectionProxy, site: Site, recipient: str, n: int = 
         recipient_hash=email_hash(recipient),
         message_id=f"<{n}@moderation.test>",
         subject="تم استلام تعليقك",
-        message=b"Subject: test\r\n\r\nbody",
+        draft=DRAFT,
     )
+
+
+DRAFT = {
+    "language": "ar",
+    "context": {"name": "ليلى"},
+    "sender": {"site_name": "Daily", "address": "news@daily.example"},
+    "unsubscribe_url": None,
+    "author_url": None,
+}
 
 
 def result(claim: Claim, status: MailStatus, smtp_code: int | None = 250) -> Result:
@@ -84,7 +93,33 @@ async def test_an_undeliverable_address_is_suppressed_for_its_site(
     assert await mail.is_suppressed(conn, site.id, email_hash("gone@example.com"))
     assert not await mail.is_suppressed(conn, site.id, email_hash("layla@example.com"))
     found = await mail.mail_by_id(conn, site.id, waiting.id)
-    assert found is not None and found.status is MailStatus.SUPPRESSED
+    assert found is not None and found[0].status is MailStatus.SUPPRESSED
     later = await queue(conn, site, "gone@example.com", 3)
     assert later.status is MailStatus.SUPPRESSED
     assert await mail.claim_due(conn, 10, 60.0) == []
+
+
+async def test_a_composed_message_replaces_its_draft_and_the_first_one_stored_wins(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    queued = await queue(conn, site, "layla@example.com")
+    [claim] = await mail.claim_due(conn, 10, 60.0)
+    assert claim.message is None and claim.draft is not None
+    assert (claim.draft.kind, claim.draft.message_id) == ("receipt", queued.message_id)
+    assert claim.draft.content == DRAFT
+    key = (site.id, queued.id)
+    assert await mail.store_composed(conn, [(*key, b"first")]) == {key: b"first"}
+    # A second composer (a sender whose lease ran out, the development mailbox) gets the same.
+    assert await mail.store_composed(conn, [(*key, b"second")]) == {key: b"first"}
+    row = await conn.fetchrow("SELECT message, draft FROM mail_outbox WHERE id = $1", queued.id)
+    assert (row["message"], row["draft"]) == (b"first", None)
+    found = await mail.mail_by_id(conn, site.id, queued.id)
+    assert found is not None and found[0].message == b"first" and found[1] is None
+
+
+async def test_a_mail_erased_before_it_is_composed_is_not_stored(
+    conn: PoolConnectionProxy, site: Site
+) -> None:
+    queued = await queue(conn, site, "layla@example.com")
+    await conn.execute("DELETE FROM mail_outbox WHERE id = $1", queued.id)
+    assert await mail.store_composed(conn, [(site.id, queued.id, b"composed")]) == {}
