@@ -44,10 +44,8 @@ async def sweep_once(
 
     try:
         by_site = await retention.sweep(pool, threads=threads, observe=observe, kinds=kinds)
-    except DATABASE_UNAVAILABLE as exc:
-        log.warning("retention_sweep_failed", error=type(exc).__name__)
-        return None
-    except asyncpg.PostgresError as exc:  # a deadlock or a cancelled statement: next round
+    # A database outage, a deadlock or a cancelled statement: the next round does it.
+    except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
         log.warning("retention_sweep_failed", error=type(exc).__name__)
         return None
     seconds = time.perf_counter() - started

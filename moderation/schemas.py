@@ -512,17 +512,6 @@ def _report_text(high: int) -> Callable[[Any], str]:
     return parse
 
 
-def _form_boolean(value: Any) -> bool:
-    """A JSON true/false, or a form checkbox's "on"/"true"/"1" (unchecked sends nothing)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("on", "true", "1", "yes"):
-        return True
-    if isinstance(value, str) and value.lower() in ("", "off", "false", "0", "no"):
-        return False
-    raise FieldError("", "must be true or false")
-
-
 @dataclass(frozen=True, slots=True)
 class ReportInput:
     category: ReportCategory
@@ -542,7 +531,7 @@ def parse_report(data: Mapping[str, Any]) -> ReportInput:
     legal_ground = fields.take("legal_ground", _report_text(LEGAL_GROUND_MAX), required=False)
     name = fields.take("reporter_name", parse_name, required=False)
     email = fields.take("reporter_email", parse_email, required=False)
-    good_faith = fields.take("good_faith", _form_boolean, required=False)
+    good_faith = fields.take("good_faith", parse_flag, required=False)
     if category == ReportCategory.ILLEGAL_CONTENT:
         if not explanation:
             fields.errors.append(

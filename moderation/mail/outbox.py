@@ -47,11 +47,8 @@ async def queue_mail(
     a draft: the sender composes it (composed_from) and sends it; never delays the caller."""
     parts = (kind, site.settings.language, context, sender_of(settings, site))
     links = (unsubscribe_url, author_url)
-    clock = stages.CURRENT.get()
-    message_id, subject, draft = (
-        draft_of(*parts, *links)
-        if clock is None
-        else clock.call(stages.MAIL, draft_of, *parts, *links)
+    message_id, subject, draft = stages.timed(
+        stages.CURRENT.get(), stages.MAIL, draft_of, *parts, *links
     )
     # Checked here, where the caller can still refuse, not first at sending.
     check_recipient(recipient)

@@ -80,14 +80,12 @@ async def submit_comment(
     cleans the submission: a flood is refused at the cost of one query — or of none while an
     earlier refusal holds. Raises Invalid (parent), Conflict (duplicate) or TooManyRequests.
     With a `clock` (the benchmark's stage timing), the CPU of each stage is added to it."""
-    limits = _check_network_limits(pool, refusals, site, client_ip)
-    if clock is None:
-        await limits
-        submission = await read()
-    else:
+    if clock is not None:
         stages.CURRENT.set(clock)
-        await clock.awaiting(stages.DATABASE, limits)
-        submission = await clock.awaiting(stages.PARSING, read())
+    await stages.awaited(
+        clock, stages.DATABASE, _check_network_limits(pool, refusals, site, client_ip)
+    )
+    submission = await stages.awaited(clock, stages.PARSING, read())
     comment = await _store_comment(
         pool,
         site,
@@ -175,27 +173,20 @@ async def _store_comment(
         status = Status.SPAM
         folded_body = fold.duplicate_key(submission.body)
     else:
-        if clock is None:
-            verdict = rules.evaluate(
-                name=submission.name, body=submission.body, website=submission.website
-            )
-        else:
-            verdict = clock.call(
-                stages.RULES,
-                rules.evaluate,
-                name=submission.name,
-                body=submission.body,
-                website=submission.website,
-            )
+        verdict = stages.timed(
+            clock,
+            stages.RULES,
+            rules.evaluate,
+            name=submission.name,
+            body=submission.body,
+            website=submission.website,
+        )
         flags = [flag.as_json() for flag in verdict.flags]
         if verdict.banned_term is not None:
             status, reason = Status.REJECTED, SystemReason.BANNED_TERM.value
             flags.insert(0, {"kind": SystemReason.BANNED_TERM.value, "term": verdict.banned_term})
         folded_body = verdict.duplicate_key  # the rules already folded the body
-    if clock is None:
-        rendered = render_body(submission.body)
-    else:
-        rendered = clock.call(stages.SANITIZING, render_body, submission.body)
+    rendered = stages.timed(clock, stages.SANITIZING, render_body, submission.body)
     prepared = _Prepared(
         submission=submission,
         email=email_keys.seal(Place.COMMENT_EMAIL, site.id, submission.email),
@@ -209,7 +200,7 @@ async def _store_comment(
         rendered=rendered,
     )
     admit = _admit(pool, site, prepared, refusals, secret_key, client_ip, request_id, outbound)
-    return await (admit if clock is None else clock.awaiting(stages.DATABASE, admit))
+    return await stages.awaited(clock, stages.DATABASE, admit)
 
 
 async def _admit(

@@ -236,11 +236,3 @@ async def count_due_addresses(conn: Connection, site_id: int, before: datetime) 
             before,
         )
     )
-
-
-async def site_ids(conn: Connection) -> list[int]:
-    rows = await conn.fetch(
-        "-- cross-tenant: the sweeper visits every site, one site at a time\n"
-        "SELECT id FROM sites ORDER BY id"
-    )
-    return [r["id"] for r in rows]
