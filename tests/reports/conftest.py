@@ -90,3 +90,14 @@ async def mails_to(server: MailServer, address: str, count: int) -> list[EmailMe
         return found[:count] if len(found) >= count else None
 
     return await eventually(arrived, 10.0, message=f"{count} mails to {address} did not arrive")
+
+
+# The subject of a report's decision, in each language (moderation/mail/texts.py).
+DECISION_SUBJECTS = ("Decision on your report", "القرار في بلاغك")
+
+
+def the_decision(messages: list[EmailMessage]) -> EmailMessage:
+    """The decision among a reporter's mails: a sender's connections send in parallel, so the
+    receipt, queued first, may arrive after it."""
+    [decision] = [m for m in messages if str(m["Subject"]).startswith(DECISION_SUBJECTS)]
+    return decision
