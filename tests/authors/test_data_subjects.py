@@ -19,7 +19,7 @@ from tests.authors.conftest import ARTICLE, BROWSER, link_in, set_settings
 from tests.authors.test_statements_and_appeals import hook, reject
 from tests.conftest import TEST_KEYS as KEYS
 from tests.conftest import TEST_SECRET, SiteFixture, approve, post_comment
-from tests.mail.conftest import MailServer
+from tests.mail.conftest import MailServer, mails_settled
 from tests.support import eventually
 
 THREAD = "politics/2026/elections"
@@ -159,7 +159,8 @@ async def sara_everywhere(
     )
     await approve(client, site, reply["id"])  # Sara hears of it
     await smtp_server.wait_for(5)
-    smtp_server.script("550 5.1.1 <Sara.Ahmed@example.com>: no such user")
+    await mails_settled(client)
+    smtp_server.script_for(SARA, "550 5.1.1 <Sara.Ahmed@example.com>: no such user")
     pending = await post_comment(client, site, email=SARA, notify=True, body="تعليق ثالث")
     await approve(client, site, pending["id"])  # the approved mail bounces for good
     await eventually(
@@ -176,12 +177,7 @@ async def sara_everywhere(
         },
     )
     assert report.status == 202, await report.text()
-    await eventually(
-        lambda: client.app[POOL].fetchval(
-            "SELECT NOT EXISTS (SELECT 1 FROM mail_outbox WHERE status = 'pending')"
-        ),
-        10,
-    )
+    await mails_settled(client)
     return {"first": first, "rejected": rejected, "reply": reply, "third": pending}
 
 

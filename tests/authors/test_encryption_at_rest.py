@@ -33,8 +33,7 @@ from tests.authors.conftest import ARTICLE, BASE, link_in, set_settings
 from tests.authors.test_statements_and_appeals import hook, reject
 from tests.conftest import TEST_KEYS as KEYS
 from tests.conftest import TEST_SECRET, SiteFixture, approve, post_comment
-from tests.mail.conftest import MailServer, mail_settings
-from tests.support import eventually
+from tests.mail.conftest import MailServer, mail_settings, mails_settled
 
 # Who comments during the day: Arabic and English names; addresses as typed (mixed case, an
 # Arabic local part at an IDN domain, a plus tag).
@@ -53,15 +52,6 @@ READER = ("قارئ مجهول", "Reader.One@Example.NET")  # reports, never com
 
 def normalized(address: str) -> str:
     return parse_email(address)
-
-
-async def mails_settled(client: TestClient) -> None:
-    await eventually(
-        lambda: client.app[POOL].fetchval(
-            "SELECT NOT EXISTS (SELECT 1 FROM mail_outbox WHERE status = 'pending')"
-        ),
-        15,
-    )
 
 
 def mail_to(smtp_server: MailServer, address: str, subject_part: str = "") -> Any:
@@ -140,7 +130,7 @@ async def day_of_traffic(
     assert resolved.status == 200, await resolved.text()
     await mails_settled(client)
     # The last author's statement of reasons bounces for good (the SMTP reply names her).
-    smtp_server.script("550 5.1.1 <Fatima.Z@example.com>: no such user")
+    smtp_server.script_for(AUTHORS[7][1], "550 5.1.1 <Fatima.Z@example.com>: no such user")
     await reject(client, site, ids[AUTHORS[7][1]], explanation="مكرر")
     await mails_settled(client)
     exported = await client.post(

@@ -58,6 +58,8 @@ class MailServer:
         self.port = port
         self.arrived: list[Arrived] = []
         self.rcpt_replies: deque[str] = deque()
+        # Replies for one recipient only (lower-cased address), whichever mail reaches it.
+        self.replies_for: dict[str, deque[str]] = {}
         self.rcpt_seen = 0
         self.data_started = 0
         # Seconds to sit on a message's DATA before answering; such a message isn't recorded.
@@ -69,11 +71,20 @@ class MailServer:
     def script(self, *replies: str) -> None:
         self.rcpt_replies.extend(replies)
 
+    def script_for(self, address: str, *replies: str) -> None:
+        """Replies to RCPTs of `address` only: mails to others still in flight are not hit."""
+        self.replies_for.setdefault(address.lower(), deque()).extend(replies)
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
         self.rcpt_seen += 1
-        if self.rcpt_replies:
+        for_address = self.replies_for.get(address.lower())
+        if for_address:
+            reply = for_address.popleft()
+            if not reply.startswith("250"):
+                return reply
+        elif self.rcpt_replies:
             reply = self.rcpt_replies.popleft()
             if not reply.startswith("250"):
                 return reply
@@ -126,6 +137,16 @@ class MailServer:
     async def wait_for(self, count: int, within: float = 10.0) -> list[Arrived]:
         await eventually(lambda: len(self.arrived) >= count, within)
         return self.arrived
+
+
+async def mails_settled(client: TestClient, within: float = 15.0) -> None:
+    """Until no mail waits in the outbox: everything queued so far was sent or given up."""
+    await eventually(
+        lambda: client.app[POOL].fetchval(
+            "SELECT NOT EXISTS (SELECT 1 FROM mail_outbox WHERE status = 'pending')"
+        ),
+        within,
+    )
 
 
 @pytest.fixture
