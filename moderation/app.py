@@ -34,12 +34,11 @@ async def _directory_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
+        # Four layers, each paid by every request (the 429 path is mostly these): the id, log
+        # line and metrics; CORS, outside the error rendering so problems get its headers too
+        # (it never raises); every error as a problem; the body read in bounded time.
         middlewares=[
-            metrics.measure,
             logs.request_context,
-            # Whatever escapes the layers below (CORS looks the site up) is still a problem+json.
-            errors.problem_middleware,
-            # Outside the handler's error rendering, so error answers get CORS headers too.
             public.cors,
             errors.problem_middleware,
             deadlines.read_body_in_time,
@@ -48,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[metrics.METRICS] = metrics.Metrics.create()
+    app[logs.OBSERVE_REQUEST] = app[metrics.METRICS].observe_request
     app[refusals.REFUSALS] = refusals.Refusals()
     app.cleanup_ctx.extend(
         [

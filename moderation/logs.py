@@ -1,4 +1,5 @@
-"""structlog configured once, and the middleware that gives every request an id and one log line."""
+"""structlog configured once, and the middleware that gives every request an id, one log line
+and its observation (the request metrics)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -95,6 +96,11 @@ def route_of(request: web.Request) -> str:
 
 
 REQUEST_ID = web.RequestKey("moderation.request_id", str)
+# Called once per answered request with (route, method, status, seconds): the metrics. One
+# middleware times the request for both, as every middleware layer costs each request.
+OBSERVE_REQUEST: web.AppKey[Callable[[str, str, int, float], None]] = web.AppKey(
+    "moderation.observe_request"
+)
 # Whether the per-request line is logged at all (INFO and below): above, its fields are not even
 # computed. configure_logging sets it; unconfigured (tests capturing logs), it is on.
 _request_lines = True
@@ -124,12 +130,17 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info("client_disconnected")
         raise
     finally:
+        seconds = time.perf_counter() - started
+        route = route_of(request)
+        observe = request.app.get(OBSERVE_REQUEST)
+        if observe is not None:
+            observe(route, request.method, status, seconds)
         if _request_lines:
             log.info(
                 "request",
                 method=request.method,
-                route=route_of(request),
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
         structlog.contextvars.reset_contextvars(**bound)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -11,8 +10,6 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .domain import Comment, Status
-from .errors import Handler
-from .logs import route_of
 
 
 class DecidedBy(StrEnum):
@@ -155,20 +152,3 @@ class Metrics:
 
 
 METRICS = web.AppKey("moderation.metrics", Metrics)
-
-
-@web.middleware
-async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        request.app[METRICS].observe_request(
-            route_of(request), request.method, status, time.perf_counter() - started
-        )

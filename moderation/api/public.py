@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+import structlog
 from aiohttp import web
 from yarl import URL
 
@@ -25,6 +26,7 @@ from ..views import conditional_response, json_bytes, json_response, public_view
 from . import formpost, reports
 from .parsing import client_of, page_from, thread_from
 
+log = structlog.get_logger("moderation.public")
 routes = web.RouteTableDef()
 
 COMMENTS_PATH = "/v1/sites/{site}/comments"
@@ -107,6 +109,11 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             site = await request.app[SITES].get(request.match_info["site"])
         except NotFound:
+            return response
+        except Exception as exc:
+            # The lookup can fail only where the handler's own did not (the site was deleted
+            # meanwhile, the database went away): the answer stands, the browser withholds it.
+            log.warning("cors_site_lookup_failed", error=type(exc).__name__)
             return response
     elif resource.canonical == reports.REPORTS_PATH:
         # Known only once the handler found the comment approved: a missing or unapproved one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
@@ -118,29 +119,39 @@ async def approved_in_thread(
     return [Comment.from_row(r) for r in rows]
 
 
-# The queue, one fixed statement per (pending?, flagged first?): pending comments oldest
-# first, decided ones newest decision first, optionally the flagged ones before all others.
-# $3 the thread or NULL for all, $4 the limit, $5, $6 (and $7 flagged) where the previous page
-# ended, or NULL.
+def _queue_statement(pending: bool, flagged_first: bool, thread: bool, after: bool) -> str:
+    """The queue page's statement for one shape of request. Each shape is its own fixed text,
+    because a prepared statement soon runs on a generic plan: with the status, the thread or
+    the cursor as `$n IS NULL OR …` parameters, that plan can neither prove a partial index's
+    predicate nor seek to the cursor, and reads every pending comment of the site to sort it
+    (12 ms against 0.1 ms for 4,000 pending). Parameters: $1 the site, $2 the limit, then the
+    status (decided pages only), the thread, and where the previous page ended (at, id, and
+    flagged when flagged first)."""
+    numbers = itertools.count(3)
+    if pending:
+        where = ["status = 'pending'"]
+        at, before, direction = "created_at", ">", "ASC"
+    else:
+        where = [f"status = ${next(numbers)}", "status <> 'pending'"]
+        at, before, direction = "decided_at", "<", "DESC"
+    if thread:
+        where.append(f"thread = ${next(numbers)}")
+    if after:
+        keyset = f"({at}, id) {before} (${next(numbers)}, ${next(numbers)})"
+        if flagged_first:
+            flagged = f"${next(numbers)}"
+            keyset = f"(flagged < {flagged} OR (flagged = {flagged} AND {keyset}))"
+        where.append(keyset)
+    order = f"{at} {direction}, id {direction}"
+    if flagged_first:
+        order = f"flagged DESC, {order}"
+    return f"""SELECT {COMMENT_COLUMNS} FROM comments
+         WHERE site_id = $1 AND {" AND ".join(where)}
+         ORDER BY {order} LIMIT $2"""
+
+
 _QUEUE_PAGE = {
-    (True, False): f"""SELECT {COMMENT_COLUMNS} FROM comments
-         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
-           AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6))
-         ORDER BY created_at ASC, id ASC LIMIT $4""",
-    (True, True): f"""SELECT {COMMENT_COLUMNS} FROM comments
-         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
-           AND ($5::timestamptz IS NULL OR flagged < $7
-                OR (flagged = $7 AND (created_at, id) > ($5, $6)))
-         ORDER BY flagged DESC, created_at ASC, id ASC LIMIT $4""",
-    (False, False): f"""SELECT {COMMENT_COLUMNS} FROM comments
-         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
-           AND ($5::timestamptz IS NULL OR (decided_at, id) < ($5, $6))
-         ORDER BY decided_at DESC, id DESC LIMIT $4""",
-    (False, True): f"""SELECT {COMMENT_COLUMNS} FROM comments
-         WHERE site_id = $1 AND status = $2 AND ($3::text IS NULL OR thread = $3)
-           AND ($5::timestamptz IS NULL OR flagged < $7
-                OR (flagged = $7 AND (decided_at, id) < ($5, $6)))
-         ORDER BY flagged DESC, decided_at DESC, id DESC LIMIT $4""",
+    shape: _queue_statement(*shape) for shape in itertools.product((True, False), repeat=4)
 }
 
 
@@ -156,16 +167,16 @@ async def queue_page(
 ) -> list[Comment]:
     """Pending comments oldest first; decided ones newest decision first; optionally the
     flagged ones before all others."""
-    rows = await conn.fetch(
-        _QUEUE_PAGE[status == Status.PENDING, flagged_first],
-        site_id,
-        status.value,
-        thread,
-        limit,
-        None if after is None else after.at,
-        None if after is None else after.id,
-        *([None if after is None else bool(after.flagged)] if flagged_first else []),
-    )
+    pending = status == Status.PENDING
+    args: list[object] = [site_id, limit]
+    if not pending:
+        args.append(status.value)
+    if thread is not None:
+        args.append(thread)
+    if after is not None:
+        args += [after.at, after.id] + ([bool(after.flagged)] if flagged_first else [])
+    statement = _QUEUE_PAGE[pending, flagged_first, thread is not None, after is not None]
+    rows = await conn.fetch(statement, *args)
     return [Comment.from_row(r) for r in rows]
 
 

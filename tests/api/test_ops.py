@@ -113,6 +113,16 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers_by_itself(
     down = await client.post(path, json=comment_payload(body="أثناء الانقطاع"))
     assert down.status == 503, await down.text()
     assert down.content_type == "application/problem+json"
+    # A site the directory has not cached: the handler's lookup and CORS's both meet the
+    # outage, and the answer is still the handler's problem, not a bare 500.
+    elsewhere = await client.post(
+        "/v1/sites/weekly/comments",
+        json=comment_payload(body="موقع آخر"),
+        headers={"Origin": "https://weekly.example"},
+    )
+    assert elsewhere.status == 503, await elsewhere.text()
+    assert elsewhere.content_type == "application/problem+json"
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers
     ready = await client.get("/readyz")
     assert ready.status == 503
     assert (await client.get("/healthz")).status == 200

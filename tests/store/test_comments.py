@@ -200,3 +200,85 @@ async def test_a_row_of_every_column_maps_by_position_as_it_would_by_name(
     assert by_position.status is Status.PENDING and by_position.flags == (
         {"kind": "link", "count": "3"},
     )
+
+
+QUEUE_SHAPES = [
+    (status, flagged_first, thread, after)
+    for status in (Status.PENDING, Status.REJECTED)
+    for flagged_first in (False, True)
+    for thread in (None, THREAD)
+    for after in (False, True)
+]
+
+
+@pytest.mark.parametrize(("status", "flagged_first", "thread", "after"), QUEUE_SHAPES)
+async def test_every_queue_shape_pages_through_its_comments_one_at_a_time(
+    conn: PoolConnectionProxy,
+    site: Site,
+    status: Status,
+    flagged_first: bool,
+    thread: str | None,
+    after: bool,
+) -> None:
+    actor = await moderator(conn, site)
+    made = []
+    for n, (where, flags) in enumerate(
+        [(THREAD, []), ("sports/final", []), (THREAD, [{"kind": "suspect", "term": "كذب"}])] * 2
+    ):
+        comment = await add_comment(conn, site, thread=where, flags=flags, body_text=f"تعليق {n}")
+        if status != Status.PENDING:
+            decided = await decide(conn, comment, status, "abusive", actor.token_id)
+            assert decided is not None
+            comment = decided
+        made.append(comment)
+    wanted = [c for c in made if thread is None or c.thread == thread]
+    if status == Status.PENDING:
+        wanted.sort(key=lambda c: (c.created_at, c.id))
+    else:
+        wanted.sort(key=lambda c: (c.decided_at, c.id), reverse=True)
+    if flagged_first:
+        wanted.sort(key=lambda c: not c.flags)  # stable: the order above within each group
+    seen: list[int] = []
+    cursor = None
+    while len(seen) <= len(made):
+        page = await comments.queue_page(
+            conn, site.id, status, thread, cursor, 1, flagged_first=flagged_first
+        )
+        if not page:
+            break
+        seen.append(page[0].id)
+        last = page[0]
+        at = last.created_at if status == Status.PENDING else last.decided_at
+        assert at is not None
+        cursor = Cursor(at, last.id, bool(last.flags) if flagged_first else None)
+        if not after:  # the first page alone, for the shapes without a cursor
+            break
+    assert seen == [c.id for c in wanted][: len(seen)]
+    assert len(seen) == (len(wanted) if after else 1)
+
+
+@pytest.mark.parametrize(("flagged_first", "thread", "after"), [s[1:] for s in QUEUE_SHAPES[:8]])
+async def test_the_pending_queue_seeks_an_index_even_on_a_generic_plan(
+    conn: PoolConnectionProxy, site: Site, flagged_first: bool, thread: str | None, after: bool
+) -> None:
+    """A prepared statement soon runs on a generic plan. A page whose statement could not use a
+    partial index there (the status or the thread a parameter) read every pending comment of
+    the site and sorted them: 12 ms for 4,000 pending."""
+    statement = comments._QUEUE_PAGE[True, flagged_first, thread is not None, after]
+    types = ["bigint", "int"] + (["text"] if thread else [])
+    if after:
+        types += ["timestamptz", "bigint"] + (["boolean"] if flagged_first else [])
+    async with conn.transaction():
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        await conn.execute(f"PREPARE queue_shape({', '.join(types)}) AS {statement}")
+        values = [str(site.id), "50"] + ([f"'{thread}'"] if thread else [])
+        if after:
+            values += ["now()", "0"] + (["false"] if flagged_first else [])
+        try:
+            explained = await conn.fetch(f"EXPLAIN EXECUTE queue_shape({', '.join(values)})")
+            plan = "\n".join(r[0] for r in explained)
+        finally:
+            await conn.execute("DEALLOCATE queue_shape")
+    assert "Sort" not in plan, plan
+    assert "comments_pending" in plan, plan
