@@ -29,12 +29,12 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 @web.middleware
 async def read_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Read any announced body (at most client_max_size) before the handler runs, within
-    Settings.body_timeout; aiohttp has no body timeout of its own. The handler's later reads
-    get the same bytes from memory."""
-    if request.body_exists and request.content.is_eof():
-        await request.read()  # it all came with the headers (most do): nothing to wait for
-    elif request.body_exists:
+    """Read any announced body that is still arriving (at most client_max_size) before the
+    handler runs, within Settings.body_timeout; aiohttp has no body timeout of its own. The
+    handler's later reads get the same bytes from memory. A body that came whole with the
+    headers (most do) has nothing to wait for and is left to the handler, which may answer
+    without it (a refused flooder's 429)."""
+    if request.body_exists and not request.content.is_eof():
         try:
             async with asyncio.timeout(request.app[SETTINGS].body_timeout):
                 await request.read()

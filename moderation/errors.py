@@ -17,6 +17,7 @@ from . import jsontext
 log = structlog.get_logger("moderation.errors")
 
 PROBLEM_JSON = "application/problem+json"
+_PROBLEM_CONTENT_TYPE = f"{PROBLEM_JSON}; charset=utf-8"
 # nginx's status for "client closed request": logged, never sent.
 CLIENT_CLOSED_REQUEST = 499
 
@@ -145,9 +146,10 @@ def problem_response(
         payload = jsontext.dumps_bytes(body)
     except UnicodeEncodeError:  # a lone surrogate echoed from the input: escaped, as JSON allows
         payload = json.dumps(body).encode()
-    return web.Response(
-        body=payload, status=status, content_type=PROBLEM_JSON, charset="utf-8", headers=headers
-    )
+    # The header as text: content_type= and charset= parse and rebuild it on every answer.
+    response = web.Response(body=payload, status=status, headers=headers)
+    response.headers["Content-Type"] = _PROBLEM_CONTENT_TYPE
+    return response
 
 
 # The database going away must read as "try again" (503), never as our bug (500).

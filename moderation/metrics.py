@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import bisect
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from .domain import Comment, Status
 
@@ -19,11 +23,58 @@ class DecidedBy(StrEnum):
     RULES = "rules"  # the site's settings, when the comment arrived
 
 
+class RequestStats(Collector):
+    """Every request counted (route template, method, status) and timed (route template) in
+    plain dicts, made into metric families only when scraped: a prometheus_client child
+    validates and takes a lock on each call, which every request paid, a flood's 429s most."""
+
+    BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+        # route → (per-bucket counts, the last for +Inf; sum of seconds)
+        self.latency: dict[str, tuple[list[int], list[float]]] = {}
+
+    @classmethod
+    def registered(cls, registry: CollectorRegistry) -> RequestStats:
+        stats = cls()
+        registry.register(stats)
+        return stats
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        timed = self.latency.get(route)
+        if timed is None:
+            timed = self.latency[route] = ([0] * (len(self.BUCKETS) + 1), [0.0])
+        timed[0][bisect.bisect_left(self.BUCKETS, seconds)] += 1  # le: seconds ≤ bound
+        timed[1][0] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "moderation_http_requests",
+            "HTTP requests by route template, method and status.",
+            labels=["route", "method", "status"],
+        )
+        for (route, method, status), count in self.counts.items():
+            requests.add_metric([route, method, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "moderation_http_request_duration_seconds",
+            "HTTP request latency by route template.",
+            labels=["route"],
+        )
+        bounds = [str(b) for b in self.BUCKETS] + ["+Inf"]  # as prometheus_client writes them
+        for route, (counts, total) in self.latency.items():
+            cumulative = list(itertools.accumulate(counts))
+            latency.add_metric([route], list(zip(bounds, cumulative, strict=True)), total[0])
+        yield latency
+
+
 @dataclass(frozen=True, slots=True)
 class Metrics:
     registry: CollectorRegistry
-    requests: Counter
-    latency: Histogram
+    requests: RequestStats
     comments_received: Counter
     comments_decided: Counter
     pending: Gauge
@@ -35,21 +86,9 @@ class Metrics:
     retention_purged: Counter
     retention_sweep: Histogram
     retention_batch: Histogram
-    # Label children by their labels: `labels()` validates and locks on every call, which shows
-    # in the profile of the hottest routes.
-    _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(route, method, str(status)),
-                self.latency.labels(route),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.requests.observe(route, method, status, seconds)
 
     def comment_received(self, site_slug: str, comment: Comment) -> None:
         """A new comment, and the decision the site's rules made on it (a banned term, a
@@ -66,19 +105,7 @@ class Metrics:
         registry = CollectorRegistry(auto_describe=True)
         return cls(
             registry=registry,
-            requests=Counter(
-                "moderation_http_requests",
-                "HTTP requests by route template, method and status.",
-                ["route", "method", "status"],
-                registry=registry,
-            ),
-            latency=Histogram(
-                "moderation_http_request_duration_seconds",
-                "HTTP request latency by route template.",
-                ["route"],
-                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-                registry=registry,
-            ),
+            requests=RequestStats.registered(registry),
             comments_received=Counter(
                 "moderation_comments_received",
                 "Comments accepted, by site and initial status.",

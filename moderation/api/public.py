@@ -41,15 +41,18 @@ THREAD_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 async def post_comment(request: web.Request) -> web.Response:
     directory = request.app[SITES]
     site = await directory.get(request.match_info["site"])
+    client_ip, refusals = client_of(request), request.app[REFUSALS]
+    # A flood's knocks cost the least here, before anything is built for the submission.
+    service.comments.refuse_known_flooder(refusals, site, client_ip)
     submitted = await service.comments.submit_comment(
         request.app[POOL],
         site,
         functools.partial(formpost.read_submission, request, site),
         rules=directory.rules_for(site),
-        refusals=request.app[REFUSALS],
+        refusals=refusals,
         threads=request.app[THREADS],
         secret_key=request.app[SETTINGS].secret_key,
-        client_ip=client_of(request),
+        client_ip=client_ip,
         request_id=request[REQUEST_ID],
         outbound=Outbound(request.app[SETTINGS], site),
         email_keys=request.app[SETTINGS].email_keys,
@@ -135,6 +138,10 @@ async def vary_on_origin(request: web.Request, response: web.StreamResponse) -> 
     `on_response_prepare` signal, so no middleware order and no error path can skip it."""
     if _CORS_RAW_PATHS.fullmatch(request.rel_url.raw_path) is None:
         return  # matched by path, not route: a 405 on this path is cacheable too
-    listed = {v.strip().lower() for h in response.headers.getall("Vary", []) for v in h.split(",")}
+    vary = response.headers.getall("Vary", ())
+    if not vary:  # the common case, and every 429 of a flood
+        response.headers["Vary"] = "Origin"
+        return
+    listed = {v.strip().lower() for h in vary for v in h.split(",")}
     if "origin" not in listed:
         response.headers.add("Vary", "Origin")

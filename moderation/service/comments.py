@@ -107,15 +107,21 @@ async def submit_comment(
     return Submitted(submission, comment)
 
 
+def refuse_known_flooder(refusals: Refusals, site: Site, client_ip: IPAddress | None) -> None:
+    """TooManyRequests while an earlier refusal of the client's network holds: no query and
+    nothing parsed. A handler may ask before it builds anything else for submit_comment."""
+    if client_ip is not None:
+        refusals.check(site.id, policy.network_key(client_ip))
+
+
 async def _check_network_limits(
     pool: asyncpg.Pool, refusals: Refusals, site: Site, client_ip: IPAddress | None
 ) -> None:
     if client_ip is None:
         return
-    key = policy.network_key(client_ip)
-    refusals.check(site.id, key)
+    refuse_known_flooder(refusals, site, client_ip)
     async with pool.acquire() as conn:
-        await _take_limits(conn, refusals, site, key)
+        await _take_limits(conn, refusals, site, policy.network_key(client_ip))
 
 
 async def _take_limits(conn: Connection, refusals: Refusals, site: Site, key: str) -> bool:

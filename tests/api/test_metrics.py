@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client import generate_latest
 
 from moderation import service
 from moderation.app import create_app
 from moderation.config import Settings
 from moderation.db import POOL
+from moderation.metrics import Metrics
 from tests.conftest import UNLIMITED, comment_payload, make_settings
 
 TOKEN = "metrics-token-ماء-0123456789"
@@ -121,3 +123,24 @@ def test_the_token_is_read_from_the_environment_and_never_printed() -> None:
     assert settings.metrics_token == TOKEN
     assert TOKEN not in repr(settings)
     assert Settings.from_env({"MODERATION_METRICS_TOKEN": ""}).metrics_token is None
+
+
+def test_request_counts_and_latency_buckets_read_as_prometheus_writes_them() -> None:
+    metrics = Metrics.create()
+    route = "/v1/sites/{site}/comments"
+    for seconds in (0.0001, 0.0005, 0.0007, 0.02, 3.0):  # 0.0005 is in its own bucket (le)
+        metrics.observe_request(route, "POST", 429, seconds)
+    metrics.observe_request(route, "POST", 202, 0.004)
+    text = generate_latest(metrics.registry).decode()
+    lines = set(text.splitlines())
+    assert (
+        f'moderation_http_requests_total{{method="POST",route="{route}",status="429"}} 5.0' in lines
+    )
+    assert (
+        f'moderation_http_requests_total{{method="POST",route="{route}",status="202"}} 1.0' in lines
+    )
+    bucket = "moderation_http_request_duration_seconds_bucket"
+    expected = {"0.0005": 2, "0.001": 3, "0.005": 4, "0.025": 5, "2.5": 5, "+Inf": 6}
+    for le, count in expected.items():
+        assert f'{bucket}{{le="{le}",route="{route}"}} {count:.1f}' in lines, le
+    assert f'moderation_http_request_duration_seconds_count{{route="{route}"}} 6.0' in lines
