@@ -228,15 +228,19 @@ class Comment:
     @classmethod
     def from_row(cls, row: Any) -> Comment:
         if tuple(row.keys()) == _COMMENT_FIELDS:  # every column, in order (COMMENT_COLUMNS)
-            # By position: a page of 50 is built 2.5 times faster than through a dict.
-            values = list(row.values())
-            values[_STATUS_AT] = Status(values[_STATUS_AT])
-            values[_FLAGS_AT] = tuple(values[_FLAGS_AT] or ())
-            return cls(*values)
+            return cls.from_values(list(row.values()))
         named = dict(row)
         named["status"] = Status(named["status"])
         named["flags"] = tuple(named.get("flags") or ())
         return cls(**named)
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> Comment:
+        """From a row's values in COMMENT_COLUMNS order (the list is changed): by position, a
+        page of 50 is built 2.5 times faster than through a dict."""
+        values[_STATUS_AT] = Status(values[_STATUS_AT])
+        values[_FLAGS_AT] = tuple(values[_FLAGS_AT] or ())
+        return cls(*values)
 
 
 _COMMENT_FIELDS = tuple(f.name for f in fields(Comment))

@@ -476,11 +476,10 @@ async def queue_page(
 ) -> QueuePage:
     """A page of the site's comments in one status, each with its author's record here."""
     async with pool.acquire() as conn:
-        rows = await comments.queue_page(
+        rows, histories = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
         )
-        page = _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
-        histories = await _author_histories(conn, actor.site_id, page.items)
+    page = _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
     return QueuePage(page.items, page.next_cursor, histories)
 
 

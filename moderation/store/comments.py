@@ -145,7 +145,14 @@ def _queue_statement(pending: bool, flagged_first: bool, thread: bool, after: bo
     order = f"{at} {direction}, id {direction}"
     if flagged_first:
         order = f"flagged DESC, {order}"
-    return f"""SELECT {COMMENT_COLUMNS} FROM comments
+    # Each comment's author record on the site comes in the same round trip.
+    return f"""SELECT {COMMENT_COLUMNS}, history.approved, history.rejected
+         FROM comments AS c
+         LEFT JOIN LATERAL (
+              SELECT count(*) FILTER (WHERE a.status = 'approved') AS approved,
+                     count(*) FILTER (WHERE a.status IN ('rejected', 'spam')) AS rejected
+                FROM comments AS a WHERE a.site_id = c.site_id AND a.email_hash = c.email_hash
+         ) AS history ON true
          WHERE site_id = $1 AND {" AND ".join(where)}
          ORDER BY {order} LIMIT $2"""
 
@@ -164,9 +171,10 @@ async def queue_page(
     limit: int,
     *,
     flagged_first: bool = False,
-) -> list[Comment]:
+) -> tuple[list[Comment], dict[bytes, tuple[int, int]]]:
     """Pending comments oldest first; decided ones newest decision first; optionally the
-    flagged ones before all others."""
+    flagged ones before all others. With them, (approved, rejected or spam) counts of each
+    one's author on the site, by email hash (as author_histories)."""
     pending = status == Status.PENDING
     args: list[object] = [site_id, limit]
     if not pending:
@@ -176,8 +184,14 @@ async def queue_page(
     if after is not None:
         args += [after.at, after.id] + ([bool(after.flagged)] if flagged_first else [])
     statement = _QUEUE_PAGE[pending, flagged_first, thread is not None, after is not None]
-    rows = await conn.fetch(statement, *args)
-    return [Comment.from_row(r) for r in rows]
+    page, histories = [], {}
+    for row in await conn.fetch(statement, *args):
+        values = list(row.values())
+        comment = Comment.from_values(values[:-2])
+        page.append(comment)
+        if comment.email_hash is not None:
+            histories[comment.email_hash] = (values[-2], values[-1])
+    return page, histories
 
 
 async def change_status(

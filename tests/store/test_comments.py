@@ -72,15 +72,15 @@ async def test_the_queue_lists_pending_oldest_first_and_flagged_first_on_request
     plain = await add_comment(conn, site, body_text="first")
     flagged = await add_comment(conn, site, flags=[{"kind": "suspect", "term": "spam"}])
     other_thread = await add_comment(conn, site, thread="sports/final")
-    page = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
+    page, _ = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
     assert [c.id for c in page] == [plain.id, flagged.id, other_thread.id]
-    page = await comments.queue_page(
+    page, _ = await comments.queue_page(
         conn, site.id, Status.PENDING, None, None, 10, flagged_first=True
     )
     assert [c.id for c in page] == [flagged.id, plain.id, other_thread.id]
     first = page[0]
     after = Cursor(first.created_at, first.id, flagged=True)
-    page = await comments.queue_page(
+    page, _ = await comments.queue_page(
         conn, site.id, Status.PENDING, THREAD, after, 10, flagged_first=True
     )
     assert [c.id for c in page] == [plain.id]
@@ -93,7 +93,7 @@ async def test_decided_comments_list_newest_decision_first(
     older, newer = await add_comment(conn, site), await add_comment(conn, site)
     for comment in (older, newer):
         await decide(conn, comment, Status.REJECTED, "abusive", actor.token_id)
-    page = await comments.queue_page(conn, site.id, Status.REJECTED, None, None, 10)
+    page, _ = await comments.queue_page(conn, site.id, Status.REJECTED, None, None, 10)
     assert [c.id for c in page] == [newer.id, older.id]
 
 
@@ -241,7 +241,7 @@ async def test_every_queue_shape_pages_through_its_comments_one_at_a_time(
     seen: list[int] = []
     cursor = None
     while len(seen) <= len(made):
-        page = await comments.queue_page(
+        page, _ = await comments.queue_page(
             conn, site.id, status, thread, cursor, 1, flagged_first=flagged_first
         )
         if not page:
