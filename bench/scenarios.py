@@ -164,11 +164,16 @@ def _ingest(
 
 
 def queue_page(bench: Bench, s: Systems) -> list[Row]:
-    """Target 5: the moderator queue's first page of 50 (the ingest scenarios filled it), ≥ 0.1×
-    A's GET."""
+    """Target 5: the moderator queue's first page of 50 (the ingest scenarios filled it, or a
+    short ingest run here when they did not run), ≥ 0.1× A's GET."""
+    if asyncio.run(_pending(s.database_url, ours.SITE)) < QUEUE_PAGE + 1:
+        fill = workload.ingest_data(s.data("queue-fill"), ours.SITE, s.bodies)
+        bench.measure(_load(bench, "fill", s.ours, "post.lua", fill), 3)
+        pending = asyncio.run(_pending(s.database_url, ours.SITE))
+        s.notes.append(f"queue page: {pending:,} pending comments after a 3 s ingest to fill it")
     queue = workload.write_lua_data(
         s.data("queue"),
-        [(f"/v1/sites/{ours.SITE}/queue?status=pending&limit=50",)],
+        [(f"/v1/sites/{ours.SITE}/queue?status=pending&limit={QUEUE_PAGE}",)],
         headers={"Authorization": f"Bearer {s.tokens.moderator}"},
     )
     loads = [
@@ -179,6 +184,22 @@ def queue_page(bench: Bench, s: Systems) -> list[Row]:
     _expect(rows, {})
     rows[1].ratios.append(ratio(rows[1], rows[0], "× A", 0.1))
     return rows
+
+
+QUEUE_PAGE = 50
+
+
+async def _pending(database_url: str, site: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        count = await conn.fetchval(
+            """SELECT count(*) FROM comments c JOIN sites s ON s.id = c.site_id
+                WHERE s.slug = $1 AND c.status = 'pending'""",
+            site,
+        )
+    finally:
+        await conn.close()
+    return int(count)
 
 
 def flood(bench: Bench, s: Systems) -> list[Row]:
