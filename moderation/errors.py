@@ -152,6 +152,17 @@ def problem_response(
     return response
 
 
+def problem_answer(p: Problem) -> web.Response:
+    """The answer to a Problem: what problem_middleware makes of a raised one, and what a
+    handler can return without raising it (a flood's 429s, answered by the thousand)."""
+    response = problem_response(
+        p.status, p.title, p.detail, type=p.type, headers=p.headers, **p.extensions
+    )
+    if p.closes_connection:
+        response.force_close()
+    return response
+
+
 # The database going away must read as "try again" (503), never as our bug (500).
 DATABASE_UNAVAILABLE = (
     OSError,
@@ -191,12 +202,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except Problem as p:
-        response = problem_response(
-            p.status, p.title, p.detail, type=p.type, headers=p.headers, **p.extensions
-        )
-        if p.closes_connection:
-            response.force_close()
-        return response
+        return problem_answer(p)
     except web.HTTPRedirection:
         raise
     except web.HTTPRequestEntityTooLarge:

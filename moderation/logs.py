@@ -81,8 +81,8 @@ def configure_logging(*, as_json: bool, level: str = "INFO", stream: TextIO | No
 
 
 def request_id_of(request: web.Request) -> str:
-    candidate = request.headers.get(REQUEST_ID_HEADER, "")
-    if _REQUEST_ID.match(candidate):
+    candidate = request.headers.get(REQUEST_ID_HEADER)
+    if candidate and _REQUEST_ID.match(candidate):
         return candidate
     # Unique without a syscall per request: a random prefix per process and a counter.
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"

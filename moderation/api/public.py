@@ -15,7 +15,7 @@ from ..config import SETTINGS
 from ..db import POOL
 from ..directory import SITES
 from ..domain import Site
-from ..errors import Handler, NotFound
+from ..errors import Handler, NotFound, problem_answer
 from ..logs import REQUEST_ID
 from ..metrics import METRICS
 from ..pagination import Cursor
@@ -42,8 +42,11 @@ async def post_comment(request: web.Request) -> web.Response:
     directory = request.app[SITES]
     site = await directory.get(request.match_info["site"])
     client_ip, refusals = client_of(request), request.app[REFUSALS]
-    # A flood's knocks cost the least here, before anything is built for the submission.
-    service.comments.refuse_known_flooder(refusals, site, client_ip)
+    # A flood's knocks cost the least here: before anything is built for the submission, and
+    # answered, not raised through the layers.
+    refused = service.comments.known_refusal(refusals, site, client_ip)
+    if refused is not None:
+        return problem_answer(refused)
     submitted = await service.comments.submit_comment(
         request.app[POOL],
         site,

@@ -103,20 +103,18 @@ async def after_submit(conn: Connection, out: Outbound, comment: Comment) -> Non
     to = recipient(out, comment)
     if comment.proven or to is None:
         return
-    waiting = comment.status.value == "unverified"
-    if not await authors.confirmation_due(
-        conn, site.id, to.email_hash, CONFIRMATION_QUIET_SECONDS, waiting=waiting
-    ):
-        return
     token = links.random_token()
-    await authors.insert_confirmation(
+    if not await authors.insert_confirmation_if_due(
         conn,
         site.id,
         to.email_hash,
         links.token_hash(token),
         comment.page_url,
-        CONFIRMATION_SECONDS,
-    )
+        valid_seconds=CONFIRMATION_SECONDS,
+        quiet_seconds=CONFIRMATION_QUIET_SECONDS,
+        waiting=comment.status.value == "unverified",
+    ):
+        return
     await queue_mail(
         conn,
         out.settings,

@@ -7,7 +7,6 @@ from ..errors import Invalid
 from ..identity import IPAddress
 from ..ratelimit.policy import network_key
 from ..schemas import Submission, split_url
-from ..store import Connection, authors
 from . import links
 
 
@@ -27,13 +26,15 @@ def author_limit_key(
     return f"{author}:{network_key(client_ip) if client_ip is not None else 'unknown'}"
 
 
-async def is_proven(
-    conn: Connection, secret_key: bytes, site_id: int, email_hash: bytes, token: str | None
-) -> bool:
+def token_to_check(
+    secret_key: bytes, site_id: int, email_hash: bytes, token: str | None
+) -> bytes | None:
+    """The hash to look the post's author token up by, when its signature is for this address;
+    None when no lookup could prove the address (no token, or one signed for another)."""
     if not links.author_token_signed_for(secret_key, site_id, email_hash, token):
-        return False
+        return None
     assert token is not None
-    return await authors.token_holds(conn, site_id, email_hash, links.token_hash(token))
+    return links.token_hash(token)
 
 
 def check_page_url(site: Site, page_url: str | None) -> None:

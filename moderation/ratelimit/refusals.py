@@ -23,13 +23,20 @@ class Refusals:
         self.clock = clock
 
     def check(self, site_id: int, key: str) -> None:
+        wait = self.wait(site_id, key)
+        if wait is not None:
+            raise TooManyRequests(wait)
+
+    def wait(self, site_id: int, key: str) -> float | None:
+        """Seconds until an earlier refusal of `key` ends; None when none holds."""
         until = self._until.get((site_id, key))
         if until is None:
-            return
+            return None
         wait = until - self.clock()
         if wait > 0:
-            raise TooManyRequests(wait)
+            return wait
         del self._until[(site_id, key)]
+        return None
 
     def remember(self, site_id: int, key: str, wait: float) -> None:
         if len(self._until) >= self.MAX_KEYS:

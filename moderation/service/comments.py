@@ -14,7 +14,7 @@ import structlog
 from .. import events, stages
 from ..authors import mails as author_mails
 from ..authors.mails import Outbound
-from ..authors.proof import author_limit_key, check_page_url, is_proven
+from ..authors.proof import author_limit_key, check_page_url, token_to_check
 from ..domain import (
     Actor,
     AuditEntry,
@@ -107,11 +107,15 @@ async def submit_comment(
     return Submitted(submission, comment)
 
 
-def refuse_known_flooder(refusals: Refusals, site: Site, client_ip: IPAddress | None) -> None:
-    """TooManyRequests while an earlier refusal of the client's network holds: no query and
+def known_refusal(
+    refusals: Refusals, site: Site, client_ip: IPAddress | None
+) -> TooManyRequests | None:
+    """The 429 for the client while an earlier refusal of its network holds: no query and
     nothing parsed. A handler may ask before it builds anything else for submit_comment."""
-    if client_ip is not None:
-        refusals.check(site.id, policy.network_key(client_ip))
+    if client_ip is None:
+        return None
+    wait = refusals.wait(site.id, policy.network_key(client_ip))
+    return None if wait is None else TooManyRequests(wait)
 
 
 async def _check_network_limits(
@@ -119,7 +123,9 @@ async def _check_network_limits(
 ) -> None:
     if client_ip is None:
         return
-    refuse_known_flooder(refusals, site, client_ip)
+    refused = known_refusal(refusals, site, client_ip)
+    if refused is not None:
+        raise refused
     async with pool.acquire() as conn:
         await _take_limits(conn, refusals, site, policy.network_key(client_ip))
 
@@ -231,23 +237,26 @@ async def _admit(
     async with pool.acquire() as conn, conn.transaction():
         # The author's lock serializes the address's posts (two identical posts racing each
         # other must not both get in) and orders them with an erase of the address, which
-        # takes it too (service/subjects.py). Taken before the limit rows, as the erase does.
-        await comments.lock_author(conn, site.id, email_hash)
-        await _take_limits(conn, refusals, site, prepared.author)
-        proven = await is_proven(conn, secret_key, site.id, email_hash, submission.author_token)
-        admission = await comments.admission(
+        # takes it too (service/subjects.py). Taken before the limit rows, as the erase does:
+        # the lock, the limits, the proof and the admission are one call.
+        admission = await comments.admit(
             conn,
             site.id,
             email_hash,
+            policy.buckets_for(prepared.author, site.settings),
             submission.thread,
             prepared.duplicate_key,
+            token_hash=token_to_check(secret_key, site.id, email_hash, submission.author_token),
             parent_id=submission.parent_id,
             # Only a post that proves its address earns the address's history.
-            ask_trust=status == Status.PENDING
+            may_trust=status == Status.PENDING
             and not flags
-            and proven
             and site.settings.policy == Policy.TRUST_APPROVED_AUTHORS,
         )
+        if admission.wait is not None:
+            refusals.remember(site.id, prepared.author, admission.wait)
+            raise TooManyRequests(admission.wait)
+        proven = admission.proven
         if not admission.parent_ok:
             raise Invalid.one("parent_id", "must be an approved comment in the same thread")
         if admission.duplicate:

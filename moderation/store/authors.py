@@ -32,49 +32,47 @@ async def author(conn: Connection, site_id: int, email_hash: bytes) -> Author | 
     return None if row is None else Author(row["verified"], row["unsubscribed"])
 
 
-async def confirmation_due(
-    conn: Connection, site_id: int, email_hash: bytes, quiet_seconds: float, *, waiting: bool
-) -> bool:
-    """Whether a confirmation link should go to this address, in one round trip: not for a
-    verified author (unless their comment is `waiting` for it), and not while a link sent
-    within `quiet_seconds` is still open: a stranger typing someone's address cannot flood
-    their mailbox."""
-    due = await conn.fetchval(
-        """SELECT ($4 OR NOT coalesce((SELECT verified_at IS NOT NULL FROM authors
-                                        WHERE site_id = $1 AND email_hash = $2), false))
-                  AND NOT EXISTS (SELECT 1 FROM author_confirmations
-                                   WHERE site_id = $1 AND email_hash = $2 AND used_at IS NULL
-                                     AND expires_at > now()
-                                     AND created_at > now() - make_interval(secs => $3))""",
-        site_id,
-        email_hash,
-        quiet_seconds,
-        waiting,
-    )
-    return bool(due)
-
-
-async def insert_confirmation(
+async def insert_confirmation_if_due(
     conn: Connection,
     site_id: int,
     email_hash: bytes,
     token_hash: bytes,
     return_to: str | None,
+    *,
     valid_seconds: float,
-) -> None:
-    await conn.execute(
-        """WITH known AS (
-               INSERT INTO authors (site_id, email_hash) VALUES ($1, $2)
+    quiet_seconds: float,
+    waiting: bool,
+) -> bool:
+    """Store a confirmation link for this address if one is due, in one round trip, and say
+    whether it was: not for a verified author (unless their comment is `waiting` for it), and
+    not while a link sent within `quiet_seconds` is still open: a stranger typing someone's
+    address cannot flood their mailbox."""
+    stored = await conn.fetchval(
+        """WITH due AS (
+               SELECT ($7 OR NOT coalesce((SELECT verified_at IS NOT NULL FROM authors
+                                            WHERE site_id = $1 AND email_hash = $2), false))
+                      AND NOT EXISTS (SELECT 1 FROM author_confirmations
+                                       WHERE site_id = $1 AND email_hash = $2
+                                         AND used_at IS NULL AND expires_at > now()
+                                         AND created_at > now() - make_interval(secs => $6))
+                      AS yes),
+           known AS (
+               INSERT INTO authors (site_id, email_hash)
+               SELECT $1, $2 FROM due WHERE yes
                ON CONFLICT (site_id, email_hash) DO NOTHING)
            INSERT INTO author_confirmations (site_id, email_hash, token_hash, return_to,
                                              expires_at)
-           VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))""",
+           SELECT $1, $2, $3, $4, now() + make_interval(secs => $5) FROM due WHERE yes
+           RETURNING true""",
         site_id,
         email_hash,
         token_hash,
         return_to,
         valid_seconds,
+        quiet_seconds,
+        waiting,
     )
+    return bool(stored)
 
 
 async def confirmation_state(conn: Connection, site_id: int, token_hash: bytes) -> LinkState:
@@ -122,19 +120,6 @@ async def insert_token(
         email_hash,
         token_hash,
         valid_seconds,
-    )
-
-
-async def token_holds(conn: Connection, site_id: int, email_hash: bytes, token_hash: bytes) -> bool:
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM author_tokens
-                               WHERE site_id = $1 AND token_hash = $2 AND email_hash = $3
-                                 AND revoked_at IS NULL AND expires_at > now())""",
-            site_id,
-            token_hash,
-            email_hash,
-        )
     )
 
 

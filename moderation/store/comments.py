@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from ..domain import Comment, Status
 from ..pagination import Cursor
 from ..sealing import Sealed
-from . import Connection
+from . import Connection, ratelimits
+from .ratelimits import Bucket
 
 # NOTIFY channel announcing that a thread's approved comments changed ("site_id:thread").
 THREAD_CHANNEL = "moderation_threads"
@@ -222,45 +224,46 @@ async def change_status(
 
 @dataclass(frozen=True, slots=True)
 class Admission:
+    wait: float | None  # a limit refused: seconds until a retry, and nothing else was asked
+    proven: bool
     parent_ok: bool
     duplicate: bool
     trusted: bool
 
 
-async def admission(
+async def admit(
     conn: Connection,
     site_id: int,
     email_hash: bytes,
+    buckets: Sequence[Bucket],
     thread: str,
     duplicate_key: bytes,
     *,
+    token_hash: bytes | None,
     parent_id: int | None,
-    ask_trust: bool,
+    may_trust: bool,
 ) -> Admission:
-    """In one round trip: is the parent an approved comment of this thread; did this author post
-    the same (folded) body to this thread in the last 24 hours; has the author an approved
-    comment on this site (asked only when it matters)."""
+    """In one round trip (moderation_admit, sql/0016), in the caller's transaction: the
+    author's lock (as lock_author), the author's limits (as ratelimits.take), whether the
+    token (its signature checked by the caller) proves the address, whether the parent is an
+    approved comment of this thread, whether the author posted the same (folded) body to this
+    thread in the last 24 hours, and whether a proven author with `may_trust` has an approved
+    comment on this site."""
     row = await conn.fetchrow(
-        """SELECT
-               ($5::bigint IS NULL OR EXISTS (
-                   SELECT 1 FROM comments WHERE site_id = $1 AND id = $5
-                      AND thread = $3 AND status = 'approved')) AS parent_ok,
-               EXISTS (
-                   SELECT 1 FROM comments
-                    WHERE site_id = $1 AND email_hash = $2 AND duplicate_key = $4
-                      AND thread = $3 AND created_at > now() - interval '24 hours') AS duplicate,
-               ($6 AND EXISTS (
-                   SELECT 1 FROM comments
-                    WHERE site_id = $1 AND email_hash = $2 AND status = 'approved')) AS trusted""",
+        """SELECT wait, proven, parent_ok, duplicate, trusted
+             FROM moderation_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         site_id,
+        _author_key(site_id, email_hash),
+        *ratelimits.columns(buckets),
         email_hash,
+        token_hash,
         thread,
         duplicate_key,
         parent_id,
-        ask_trust,
+        may_trust,
     )
-    assert row is not None  # a SELECT without FROM always returns its one row
-    return Admission(row["parent_ok"], row["duplicate"], row["trusted"])
+    assert row is not None  # a function with OUT parameters returns its one row
+    return Admission(*row.values())
 
 
 async def lock_author(conn: Connection, site_id: int, email_hash: bytes) -> None:

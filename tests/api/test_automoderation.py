@@ -392,11 +392,23 @@ async def test_a_refused_client_is_answered_from_memory_until_its_wait_is_over(
     await make_site(client, "limited", settings=SiteSettings(flood_seconds=2, hourly_limit=0))
     path = "/v1/sites/limited/comments"
     assert (await client.post(path, json=comment_payload(body="1"))).status == 202
-    assert (await client.post(path, json=comment_payload(body="2"))).status == 429
+    refused = await client.post(path, json=comment_payload(body="2"))
+    assert refused.status == 429
     # Even with the database's row gone, the remembered refusal still answers...
     await client.app[POOL].execute("DELETE FROM rate_limits")
-    remembered = await client.post(path, json=comment_payload(body="3"))
+    remembered = await client.post(path, json=comment_payload(body="3 تعليق"))
     assert remembered.status == 429
+    # ...with the same problem as the database's refusal (it is answered, not raised), before
+    # the body is even read: a body that is not JSON at all gets the 429 too.
+    assert remembered.content_type == refused.content_type == "application/problem+json"
+    first, again = await refused.json(), await remembered.json()
+    assert {k: v for k, v in again.items() if k != "retry_after"} == {
+        k: v for k, v in first.items() if k != "retry_after"
+    }
+    assert again["retry_after"] == int(remembered.headers["Retry-After"])
+    assert remembered.headers["X-Request-ID"] and remembered.headers["Vary"] == "Origin"
+    junk = await client.post(path, data=b"\xff{not json", headers={"Content-Type": "text/plain"})
+    assert junk.status == 429
     clock.now += int(remembered.headers["Retry-After"]) - 0.5
     assert (await client.post(path, json=comment_payload(body="3"))).status == 429
     # ...until the wait it announced is over; then the database decides again.

@@ -9,6 +9,7 @@ from asyncpg.pool import PoolConnectionProxy
 from moderation.domain import Comment, Site, Status
 from moderation.pagination import Cursor
 from moderation.store import comments
+from moderation.store.ratelimits import Bucket
 from tests.conftest import TEST_KEYS as KEYS
 from tests.store.conftest import add_comment, email_hash, moderator
 
@@ -109,24 +110,67 @@ async def test_a_status_change_is_guarded_by_the_expected_status(
     assert await comments.status_of(conn, site.id, comment.id) is Status.APPROVED
 
 
-async def test_admission_answers_parent_duplicate_and_trust_in_one_query(
+async def admit(
+    conn: PoolConnectionProxy,
+    site: Site,
+    author: bytes,
+    thread: str,
+    duplicate_key: bytes,
+    *,
+    parent_id: int | None,
+    token_hash: bytes | None = None,
+    buckets: tuple[Bucket, ...] = (),
+) -> comments.Admission:
+    async with conn.transaction():
+        return await comments.admit(
+            conn,
+            site.id,
+            author,
+            buckets,
+            thread,
+            duplicate_key,
+            token_hash=token_hash,
+            parent_id=parent_id,
+            may_trust=True,
+        )
+
+
+async def test_admission_answers_limits_proof_parent_duplicate_and_trust_in_one_call(
     conn: PoolConnectionProxy, site: Site
 ) -> None:
     author = email_hash("layla@example.com")
     parent = await add_comment(conn, site, status=Status.APPROVED, duplicate_key=b"same")
-    found = await comments.admission(
-        conn, site.id, author, THREAD, b"same", parent_id=parent.id, ask_trust=True
+    token = b"t" * 32
+    await conn.execute("INSERT INTO authors (site_id, email_hash) VALUES ($1, $2)", site.id, author)
+    await conn.execute(
+        """INSERT INTO author_tokens (site_id, email_hash, token_hash, expires_at)
+           VALUES ($1, $2, $3, now() + interval '1 day')""",
+        site.id,
+        author,
+        token,
     )
-    assert found == comments.Admission(parent_ok=True, duplicate=True, trusted=True)
+    found = await admit(conn, site, author, THREAD, b"same", parent_id=parent.id)
+    assert found == comments.Admission(None, False, parent_ok=True, duplicate=True, trusted=False)
     stranger = email_hash("omar@example.com")
-    found = await comments.admission(
-        conn, site.id, stranger, "sports/final", b"same", parent_id=parent.id, ask_trust=True
-    )
-    assert found == comments.Admission(parent_ok=False, duplicate=False, trusted=False)
-    found = await comments.admission(
-        conn, site.id, author, THREAD, b"other", parent_id=None, ask_trust=False
-    )
-    assert found == comments.Admission(parent_ok=True, duplicate=False, trusted=False)
+    found = await admit(conn, site, stranger, "sports/final", b"same", parent_id=parent.id)
+    assert found == comments.Admission(None, False, parent_ok=False, duplicate=False, trusted=False)
+    found = await admit(conn, site, author, THREAD, b"other", parent_id=None)
+    assert found == comments.Admission(None, False, parent_ok=True, duplicate=False, trusted=False)
+    # The token proves the address (and the address's approved comment earns trust); another
+    # address's token, or an unknown one, proves nothing.
+    found = await admit(conn, site, author, THREAD, b"other", parent_id=None, token_hash=token)
+    assert found == comments.Admission(None, True, parent_ok=True, duplicate=False, trusted=True)
+    for who, held in ((stranger, token), (author, b"u" * 32)):
+        found = await admit(conn, site, who, THREAD, b"other", parent_id=None, token_hash=held)
+        assert not found.proven and not found.trusted
+    # A limit that refuses: the wait, and nothing else asked.
+    once = (Bucket("author:layla", interval=600.0, tolerance=0.0),)
+    assert (
+        await admit(conn, site, author, THREAD, b"x", parent_id=None, buckets=once)
+    ).wait is None
+    refused = await admit(conn, site, author, THREAD, b"x", parent_id=None, buckets=once)
+    assert refused.wait is not None and 590 < refused.wait <= 600
+    assert not (refused.proven or refused.parent_ok or refused.duplicate or refused.trusted)
 
 
 async def test_counts_are_capped_and_per_status(conn: PoolConnectionProxy, site: Site) -> None:
