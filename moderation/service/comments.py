@@ -126,22 +126,17 @@ async def _check_network_limits(
     refused = known_refusal(refusals, site, client_ip)
     if refused is not None:
         raise refused
-    async with pool.acquire() as conn:
-        await _take_limits(conn, refusals, site, policy.network_key(client_ip))
-
-
-async def _take_limits(conn: Connection, refusals: Refusals, site: Site, key: str) -> bool:
-    """Count this request against `key`'s limits on the site; over one, the refusal is
-    remembered and raised (429 with Retry-After). Returns whether any limit applies (in a
-    transaction, its rows stay locked until commit)."""
+    # Counted against the network's limits on the site; over one, the refusal is remembered
+    # and raised (429 with Retry-After).
+    key = policy.network_key(client_ip)
     buckets = policy.buckets_for(key, site.settings)
     if not buckets:
-        return False
-    wait = await ratelimits.take(conn, site.id, buckets)
+        return
+    async with pool.acquire() as conn:
+        wait = await ratelimits.take(conn, site.id, buckets)
     if wait is not None:
         refusals.remember(site.id, key, wait)
         raise TooManyRequests(wait)
-    return True
 
 
 @dataclass(frozen=True, slots=True)
