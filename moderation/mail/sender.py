@@ -168,7 +168,8 @@ class MailSender:
             try:
                 composed.append((claim.site_id, claim.id, composed_from(claim.draft)))
             except Exception as exc:  # one mail's bug must not stop the others
-                log.exception("mail_compose_crashed", mail_id=claim.id)
+                # The error's name only: its message could quote the draft (a name, a comment).
+                log.error("mail_compose_crashed", mail_id=claim.id, error=type(exc).__name__)
                 attempted = Attempted(Outcome.TEMPORARY, None, type(exc).__name__)
                 failed.append(self._result(claim, attempted, at, elapsed_ms(started)))
             await asyncio.sleep(0)  # composing is CPU: let the requests of `serve` in between

@@ -157,7 +157,7 @@ async def _purge_batch(
     if kind == "unverified":
         hashes = sorted({r["email_hash"] for r in claimed if r["email_hash"] is not None})
         # Only addresses nobody is posting with right now: their author record may go.
-        free = [h for h in hashes if await comments.try_lock_author(conn, site.id, h)]
+        free = await comments.try_lock_authors(conn, site.id, hashes)
         await retention.delete_expired_confirmations(conn, site.id, free)
     return len(ids)
 
@@ -186,7 +186,7 @@ async def _expire_addresses(
         started = time.perf_counter()
         async with pool.acquire() as conn, conn.transaction():
             # Skip an author posting right now (their lock is taken): they are not due.
-            locked = [h for h in sorted(due) if await comments.try_lock_author(conn, site.id, h)]
+            locked = await comments.try_lock_authors(conn, site.id, sorted(due))
             hashes = await retention.still_due(conn, site.id, locked, before)
             expired = await subjects.expire_comments(conn, site.id, hashes)
             await forget_addresses(conn, site.id, hashes, delete_reports=False)

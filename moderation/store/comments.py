@@ -271,10 +271,17 @@ async def lock_author(conn: Connection, site_id: int, email_hash: bytes) -> None
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _author_key(site_id, email_hash))
 
 
-async def try_lock_author(conn: Connection, site_id: int, email_hash: bytes) -> bool:
-    """The lock of lock_author if nobody holds it (until the transaction ends), else False."""
-    key = _author_key(site_id, email_hash)
-    return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))
+async def try_lock_authors(
+    conn: Connection, site_id: int, email_hashes: list[bytes]
+) -> list[bytes]:
+    """Of the addresses, in the order given, those whose lock (lock_author's) nobody held: now
+    taken until the transaction ends. The others are skipped, not waited for. One round trip."""
+    rows = await conn.fetch(
+        """SELECT k.n FROM unnest($1::bigint[]) WITH ORDINALITY AS k (key, n)
+            WHERE pg_try_advisory_xact_lock(k.key) ORDER BY k.n""",
+        [_author_key(site_id, h) for h in email_hashes],
+    )
+    return [email_hashes[r["n"] - 1] for r in rows]
 
 
 def _author_key(site_id: int, email_hash: bytes) -> int:

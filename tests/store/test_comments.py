@@ -326,3 +326,20 @@ async def test_the_pending_queue_seeks_an_index_even_on_a_generic_plan(
             await conn.execute("DEALLOCATE queue_shape")
     assert "Sort" not in plan, plan
     assert "comments_pending" in plan, plan
+
+
+async def test_authors_locked_elsewhere_are_skipped_and_the_rest_locked_in_order(
+    conn: PoolConnectionProxy, site: Site, database_url: str
+) -> None:
+    layla, omar, sara = (email_hash(f"{n}@example.com") for n in ("layla", "omar", "sara"))
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await comments.lock_author(other, site.id, omar)  # omar is posting right now
+            async with conn.transaction():
+                taken = await comments.try_lock_authors(conn, site.id, [sara, omar, layla])
+                assert taken == [sara, layla]
+                # Held until this transaction ends: the other session cannot take them.
+                assert await comments.try_lock_authors(other, site.id, [sara, layla]) == []
+    finally:
+        await other.close()
