@@ -267,13 +267,23 @@ async def erase_reports(
 
 
 async def delete_mails(conn: Connection, site_id: int, email_hashes: list[bytes]) -> int:
-    """Mails to the addresses (sent, due, or kept for /dev/mail) and their attempts."""
+    """Mails to the addresses (sent, due, or kept for /dev/mail) and their attempts. The mails
+    are locked first, in a statement of their own: a sender recording an attempt meanwhile
+    (it holds a key-share lock on its mail) either committed before, and its attempt is seen
+    and deleted here, or waits, and then finds its mail gone and records nothing."""
+    mail_ids = [
+        r["id"]
+        for r in await conn.fetch(
+            """SELECT id FROM mail_outbox
+                WHERE site_id = $1 AND recipient_hash = any($2::bytea[]) FOR UPDATE""",
+            site_id,
+            email_hashes,
+        )
+    ]
     await conn.execute(
-        """DELETE FROM mail_attempts a USING mail_outbox m
-            WHERE a.site_id = $1 AND m.site_id = $1 AND a.mail_id = m.id
-              AND m.recipient_hash = any($2::bytea[])""",
+        "DELETE FROM mail_attempts WHERE site_id = $1 AND mail_id = any($2::bigint[])",
         site_id,
-        email_hashes,
+        mail_ids,
     )
     status = await conn.execute(
         "DELETE FROM mail_outbox WHERE site_id = $1 AND recipient_hash = any($2::bytea[])",

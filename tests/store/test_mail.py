@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from moderation.domain import Site
 from moderation.sealing import Place
-from moderation.store import mail
+from moderation.store import mail, subjects
 from moderation.store.mail import Claim, MailStatus, Result
 from tests.conftest import TEST_KEYS as KEYS
 from tests.store.conftest import email_hash
@@ -123,3 +125,33 @@ async def test_a_mail_erased_before_it_is_composed_is_not_stored(
     queued = await queue(conn, site, "layla@example.com")
     await conn.execute("DELETE FROM mail_outbox WHERE id = $1", queued.id)
     assert await mail.store_composed(conn, [(site.id, queued.id, b"composed")]) == {}
+
+
+async def test_an_erase_waits_for_an_attempt_being_recorded_and_deletes_it_with_the_mail(
+    conn: PoolConnectionProxy, site: Site, database_url: str
+) -> None:
+    """A sender recording an attempt while an erase deletes the mail: the attempt committed in
+    between used to make the erase's delete of the mail fail its foreign key (a 500)."""
+    await queue(conn, site, "sara@example.com")
+    [claim] = await mail.claim_due(conn, 10, 60.0)
+    sender = await asyncpg.connect(database_url)
+    eraser = await asyncpg.connect(database_url)
+    try:
+        recording = sender.transaction()
+        await recording.start()
+        await mail.record_results(sender, [result(claim, MailStatus.SENT)])  # not committed
+        erasing = eraser.transaction()
+        await erasing.start()
+        erase = asyncio.create_task(
+            subjects.delete_mails(eraser, site.id, [email_hash("sara@example.com")])
+        )
+        await asyncio.sleep(0.2)
+        assert not erase.done()  # it waits for the sender's transaction
+        await recording.commit()
+        assert await asyncio.wait_for(erase, 10) == 1
+        await erasing.commit()
+    finally:
+        await sender.close()
+        await eraser.close()
+    assert await conn.fetchval("SELECT count(*) FROM mail_attempts") == 0
+    assert await conn.fetchval("SELECT count(*) FROM mail_outbox") == 0
