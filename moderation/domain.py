@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .sealing import Place, Stored
 
@@ -246,6 +246,20 @@ class Comment:
 _COMMENT_FIELDS = tuple(f.name for f in fields(Comment))
 _STATUS_AT = _COMMENT_FIELDS.index("status")
 _FLAGS_AT = _COMMENT_FIELDS.index("flags")
+
+
+class QueueItem(NamedTuple):
+    """A comment in a moderator's queue as the database rendered it (store.comments): its
+    queue view as JSON save the site and the address, which only this process's keys open
+    (the row's three address columns, as Comment's); and where it stands in its queue."""
+
+    json: bytes
+    email_sealed: bytes | None
+    email_key: int | None
+    email_plain: str | None
+    id: int
+    at: datetime  # created_at in the pending queue, decided_at in the decided ones
+    flagged: bool
 
 
 @dataclass(frozen=True, slots=True)

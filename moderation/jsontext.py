@@ -11,6 +11,9 @@ from typing import Any
 
 import orjson
 
+# JSON already written (by the database, say), placed in a document as it is.
+Written = orjson.Fragment
+
 
 def dumps_bytes(value: Any) -> bytes:
     try:

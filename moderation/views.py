@@ -13,13 +13,14 @@ from .domain import (
     AuditEntry,
     Comment,
     Erasure,
+    QueueItem,
     Report,
     ReportCase,
     SiteSettings,
     Statement,
     Status,
 )
-from .sealing import Keyring, Stored, readable
+from .sealing import Keyring, Place, Stored, readable
 
 
 @overload
@@ -125,16 +126,27 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def queue_item_view(
-    comment: Comment, site_slug: str, histories: dict[bytes, tuple[int, int]], keys: Keyring
-) -> dict[str, Any]:
-    """A moderator's view plus the author's record on this site (moderators only)."""
-    # An erased author has no history to show: the link to it went with the address.
-    key = comment.email_hash
-    approved, rejected = (0, 0) if key is None else histories.get(key, (0, 0))
-    view = moderator_view(comment, site_slug, keys)
-    view["author"] = {"approved": approved, "rejected": rejected}
-    return view
+def queue_items_view(
+    items: list[QueueItem], site_id: int, site_slug: str, keys: Keyring
+) -> list[jsontext.Written]:
+    """Queue items: each the moderator view with the author's record on this site (moderators
+    only), as the database wrote it (store.comments), with the site and the address (as in
+    address_view) put in front; the addresses are opened here, where the keys are."""
+    site = b'{"site":' + jsontext.dumps_bytes(site_slug) + b',"email":'
+    columns = [item[1:4] for item in items]
+    addresses = keys.readable_columns(Place.COMMENT_EMAIL, site_id, columns)
+    return [
+        jsontext.Written(
+            site
+            + jsontext.dumps_bytes(address)
+            + (_UNAVAILABLE if address is None and item.email_sealed is not None else _AVAILABLE)
+            + item.json[1:]
+        )
+        for item, address in zip(items, addresses, strict=True)
+    ]
+
+
+_AVAILABLE, _UNAVAILABLE = b',"email_unavailable":false,', b',"email_unavailable":true,'
 
 
 def json_response(

@@ -155,3 +155,24 @@ def test_the_key_version_setting_is_bounded_and_the_secret_never_printed() -> No
     for bad in ("0", "-1", "32768", "two"):
         with pytest.raises(ConfigError, match="MODERATION_EMAIL_KEY_VERSION"):
             Settings.from_env({"MODERATION_EMAIL_KEY_VERSION": bad})
+
+
+def test_a_page_of_rows_reads_as_each_row_alone_would() -> None:
+    """readable_columns, the queue page's way, gives what Stored.of and readable give."""
+    rows: list[tuple[bytes | None, int | None, str | None]] = [
+        (s.blob, s.key_id, None)
+        for s in (KEYS.seal(Place.COMMENT_EMAIL, SITE, a) for a in ADDRESSES)
+    ]
+    rows += [
+        (None, None, "layla@example.com"),  # a row from before sealing
+        (None, None, None),  # erased
+        (KEYS.seal(Place.COMMENT_EMAIL, SITE + 1, "moved@example.com").blob, 1, None),
+        (Keyring(SECRET, 2).seal(Place.COMMENT_EMAIL, SITE, "later@example.com").blob, 2, None),
+        (b"short", 1, None),
+    ]
+    with capture_logs() as logs:
+        page = KEYS.readable_columns(Place.COMMENT_EMAIL, SITE, rows)
+        alone = [readable(KEYS, Stored.of(Place.COMMENT_EMAIL, SITE, *row)) for row in rows]
+    assert page == alone == [*ADDRESSES, "layla@example.com", None, None, None, None]
+    whys = [entry["why"] for entry in logs]
+    assert whys == ["authentication failed", "unknown key id", "too short"] * 2

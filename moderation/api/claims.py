@@ -9,7 +9,7 @@ from ..auth import claimant, require_site
 from ..config import SETTINGS
 from ..db import POOL
 from ..schemas import Fields, boolean, parse_thread, read_optional_json, whole_in
-from ..views import json_response, queue_item_view
+from ..views import json_response, queue_items_view
 
 routes = web.RouteTableDef()
 
@@ -36,9 +36,7 @@ async def claim(request: web.Request) -> web.Response:
     keys = request.app[SETTINGS].email_keys
     return json_response(
         {
-            "items": [
-                queue_item_view(c, actor.site_slug, batch.histories, keys) for c in batch.items
-            ],
+            "items": queue_items_view(batch.items, actor.site_id, actor.site_slug, keys),
             "counts": {status.value: n for status, n in batch.counts.items()},
             "lease_seconds": int(service.comments.CLAIM_LEASE_SECONDS),
         },

@@ -16,7 +16,7 @@ from ..logs import REQUEST_ID
 from ..metrics import METRICS, DecidedBy
 from ..schemas import one_of, parse_approval, parse_rejection, read_optional_json, read_payload
 from ..threadcache import THREADS
-from ..views import audit_view, json_response, moderator_view, queue_item_view
+from ..views import audit_view, json_response, moderator_view, queue_items_view
 from .parsing import comment_id_of, enum_query, flag_query, page_query, thread_query
 
 routes = web.RouteTableDef()
@@ -52,9 +52,7 @@ async def queue(request: web.Request) -> web.Response:
     keys = request.app[SETTINGS].email_keys
     return json_response(
         {
-            "items": [
-                queue_item_view(c, actor.site_slug, page.histories, keys) for c in page.items
-            ],
+            "items": queue_items_view(page.items, actor.site_id, actor.site_slug, keys),
             "next_cursor": page.next_cursor,
         },
         headers={"Cache-Control": "no-store"},

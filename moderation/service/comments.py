@@ -20,6 +20,7 @@ from ..domain import (
     AuditEntry,
     Comment,
     Policy,
+    QueueItem,
     Role,
     Site,
     Status,
@@ -352,22 +353,10 @@ async def decide(
     return comment
 
 
-# (approved, rejected or spam) per author's email hash, on this site.
-AuthorHistories = dict[bytes, tuple[int, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class QueuePage:
-    items: list[Comment]
-    next_cursor: str | None
-    histories: AuthorHistories
-
-
 @dataclass(frozen=True, slots=True)
 class ClaimedBatch:
-    items: list[Comment]
+    items: list[QueueItem]
     counts: dict[Status, int]
-    histories: AuthorHistories
 
 
 async def claim_batch(
@@ -403,20 +392,12 @@ async def claim_batch(
                     conn, actor.site_id, claimant, thread, flagged_first=flagged_first
                 )
         counts = await comments.status_counts(conn, actor.site_id, COUNT_CAP)
-        histories = await _author_histories(conn, actor.site_id, mine)
-    return ClaimedBatch(mine[:limit], counts, histories)
+    return ClaimedBatch(mine[:limit], counts)
 
 
 async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> None:
     async with pool.acquire() as conn:
         await claims.release_all(conn, actor.site_id, claimant)
-
-
-async def _author_histories(
-    conn: Connection, site_id: int, items: list[Comment]
-) -> AuthorHistories:
-    hashes = {c.email_hash for c in items if c.email_hash is not None}
-    return await comments.author_histories(conn, site_id, list(hashes))
 
 
 async def _record_decision(
@@ -465,7 +446,7 @@ async def thread_page(
 ) -> Page[Comment]:
     async with reads.connection(site.id, thread) as conn:
         rows = await comments.approved_in_thread(conn, site.id, thread, after, limit + 1)
-    return _page(rows, limit, by_creation=True)
+    return page_of(rows, limit, lambda last: encode_cursor(last.created_at, last.id))
 
 
 async def queue_page(
@@ -477,22 +458,14 @@ async def queue_page(
     limit: int,
     *,
     flagged_first: bool = False,
-) -> QueuePage:
+) -> Page[QueueItem]:
     """A page of the site's comments in one status, each with its author's record here."""
     async with pool.acquire() as conn:
-        rows, histories = await comments.queue_page(
+        rows = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
         )
-    page = _page(rows, limit, by_creation=status == Status.PENDING, flagged_first=flagged_first)
-    return QueuePage(page.items, page.next_cursor, histories)
-
-
-def _page(
-    rows: list[Comment], limit: int, *, by_creation: bool, flagged_first: bool = False
-) -> Page[Comment]:
-    def cursor_of(last: Comment) -> str:
-        at = last.created_at if by_creation else last.decided_at
-        assert at is not None
-        return encode_cursor(at, last.id, bool(last.flags) if flagged_first else None)
-
-    return page_of(rows, limit, cursor_of)
+    return page_of(
+        rows,
+        limit,
+        lambda last: encode_cursor(last.at, last.id, last.flagged if flagged_first else None),
+    )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from ..domain import Comment
+from ..domain import QueueItem
 from . import Connection, rows_affected
-from .comments import COMMENT_COLUMNS
-
-# Columns of `comments c`, qualified, for joins with comment_claims.
-_QUALIFIED = ", ".join(f"c.{name.strip()}" for name in COMMENT_COLUMNS.split(","))
+from .comments import AUTHOR_HISTORY, queue_item_columns, queue_items
 
 
 def _order(flagged_first: bool) -> str:
@@ -27,11 +24,12 @@ async def renew(conn: Connection, site_id: int, claimant: str, lease_seconds: fl
 
 async def held(
     conn: Connection, site_id: int, claimant: str, thread: str | None, *, flagged_first: bool
-) -> list[Comment]:
-    """The still-pending comments the claimant holds a live lease on."""
+) -> list[QueueItem]:
+    """The still-pending comments the claimant holds a live lease on, as queue items."""
     rows = await conn.fetch(
-        f"""SELECT {_QUALIFIED} FROM comment_claims k
+        f"""SELECT {queue_item_columns("created_at")} FROM comment_claims k
               JOIN comments c ON c.site_id = k.site_id AND c.id = k.comment_id
+              {AUTHOR_HISTORY}
              WHERE k.site_id = $1 AND k.claimant = $2 AND k.until > now()
                AND c.status = 'pending' AND ($3::text IS NULL OR c.thread = $3)
              ORDER BY {_order(flagged_first)}""",
@@ -39,7 +37,7 @@ async def held(
         claimant,
         thread,
     )
-    return [Comment.from_row(r) for r in rows]
+    return queue_items(rows)
 
 
 async def claim_more(

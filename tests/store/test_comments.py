@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import asyncpg
 import pytest
 from asyncpg.pool import PoolConnectionProxy
 
+from moderation import jsontext
 from moderation.domain import Comment, Site, Status
 from moderation.pagination import Cursor
+from moderation.sealing import Place
 from moderation.store import comments
 from moderation.store.ratelimits import Bucket
+from moderation.views import iso
 from tests.conftest import TEST_KEYS as KEYS
 from tests.store.conftest import add_comment, email_hash, moderator
 
@@ -73,15 +78,16 @@ async def test_the_queue_lists_pending_oldest_first_and_flagged_first_on_request
     plain = await add_comment(conn, site, body_text="first")
     flagged = await add_comment(conn, site, flags=[{"kind": "suspect", "term": "spam"}])
     other_thread = await add_comment(conn, site, thread="sports/final")
-    page, _ = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
+    page = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
     assert [c.id for c in page] == [plain.id, flagged.id, other_thread.id]
-    page, _ = await comments.queue_page(
+    page = await comments.queue_page(
         conn, site.id, Status.PENDING, None, None, 10, flagged_first=True
     )
     assert [c.id for c in page] == [flagged.id, plain.id, other_thread.id]
     first = page[0]
-    after = Cursor(first.created_at, first.id, flagged=True)
-    page, _ = await comments.queue_page(
+    assert (first.at, first.flagged) == (flagged.created_at, True)
+    after = Cursor(first.at, first.id, flagged=True)
+    page = await comments.queue_page(
         conn, site.id, Status.PENDING, THREAD, after, 10, flagged_first=True
     )
     assert [c.id for c in page] == [plain.id]
@@ -94,7 +100,7 @@ async def test_decided_comments_list_newest_decision_first(
     older, newer = await add_comment(conn, site), await add_comment(conn, site)
     for comment in (older, newer):
         await decide(conn, comment, Status.REJECTED, "abusive", actor.token_id)
-    page, _ = await comments.queue_page(conn, site.id, Status.REJECTED, None, None, 10)
+    page = await comments.queue_page(conn, site.id, Status.REJECTED, None, None, 10)
     assert [c.id for c in page] == [newer.id, older.id]
 
 
@@ -183,15 +189,42 @@ async def test_counts_are_capped_and_per_status(conn: PoolConnectionProxy, site:
     assert await comments.pending_count(conn, 10) == 3
 
 
-async def test_an_authors_history_counts_approved_and_rejected(
+async def test_a_queue_item_carries_its_authors_history_on_the_site(
     conn: PoolConnectionProxy, site: Site
 ) -> None:
-    author = email_hash("layla@example.com")
     await add_comment(conn, site, status=Status.APPROVED)
     await add_comment(conn, site, status=Status.REJECTED, reason="abusive")
     await add_comment(conn, site, status=Status.SPAM, reason="spam")
-    histories = await comments.author_histories(conn, site.id, [author, email_hash("x@y.z")])
-    assert histories == {author: (1, 2)}
+    layla = await add_comment(conn, site)
+    other = "sam@example.com"
+    sam = await add_comment(conn, site, email=other, email_hash=email_hash(other))
+    page = await comments.queue_page(conn, site.id, Status.PENDING, None, None, 10)
+    authors = {item.id: jsontext.loads(item.json)["author"] for item in page}
+    assert authors == {
+        layla.id: {"approved": 1, "rejected": 2},
+        sam.id: {"approved": 0, "rejected": 0},
+    }
+    addresses = KEYS.readable_columns(Place.COMMENT_EMAIL, site.id, [i[1:4] for i in page])
+    assert addresses == ["layla@example.com", other]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 11, 30, 4, 29, 49, 123456, tzinfo=UTC),
+        datetime(2026, 11, 30, 4, 29, 49, tzinfo=UTC),  # no microseconds: none written
+        datetime(2026, 1, 2, 3, 4, 5, 50, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2027, 3, 28, 2, 30, 0, 100000, tzinfo=timezone(timedelta(hours=3))),
+    ],
+)
+async def test_times_in_the_databases_json_read_as_views_iso_writes_them(
+    conn: PoolConnectionProxy, at: datetime
+) -> None:
+    await conn.execute("SET TimeZone = 'Asia/Riyadh'")  # the session's zone changes nothing
+    written = await conn.fetchval(f"SELECT {comments._iso('$1::timestamptz')}", at)
+    assert written == iso(at.astimezone(UTC))
+    assert await conn.fetchval(f"SELECT {comments._iso('NULL::timestamptz')}") is None
 
 
 async def test_a_comment_is_stored_sealed_and_must_keep_an_address_unless_erased(
@@ -285,16 +318,14 @@ async def test_every_queue_shape_pages_through_its_comments_one_at_a_time(
     seen: list[int] = []
     cursor = None
     while len(seen) <= len(made):
-        page, _ = await comments.queue_page(
+        page = await comments.queue_page(
             conn, site.id, status, thread, cursor, 1, flagged_first=flagged_first
         )
         if not page:
             break
         seen.append(page[0].id)
         last = page[0]
-        at = last.created_at if status == Status.PENDING else last.decided_at
-        assert at is not None
-        cursor = Cursor(at, last.id, bool(last.flags) if flagged_first else None)
+        cursor = Cursor(last.at, last.id, last.flagged if flagged_first else None)
         if not after:  # the first page alone, for the shapes without a cursor
             break
     assert seen == [c.id for c in wanted][: len(seen)]
