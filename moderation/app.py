@@ -17,6 +17,7 @@ from . import (
     retention,
     stages,
     threadcache,
+    tokencache,
 )
 from .api import console, mailbox, public, routes
 from .config import SETTINGS, Settings
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
             _directory_ctx,
             notifications.listener_ctx,
             threadcache.thread_cache_ctx,
+            tokencache.token_cache_ctx,
             replica.reads_ctx,
             sweeper.sweeper_ctx,
             retention.sweeper_ctx,

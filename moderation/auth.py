@@ -18,6 +18,7 @@ from .identity import is_trusted
 from .schemas import split_url
 from .service import sessions
 from .store import sites
+from .tokencache import TOKENS
 
 COOKIE = "moderation_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -42,16 +43,30 @@ async def require(request: web.Request, role: Role = Role.MODERATOR) -> Actor:
     if token is None and COOKIE in request.cookies:
         actor = await _session_actor(request)
     else:
-        # The checksum refuses junk without a database round trip.
-        if token is None or not tokens.is_well_formed(token):
-            raise Unauthorized("a valid bearer token is required")
-        async with request.app[POOL].acquire() as conn:
-            actor = await sites.actor_by_token_hash(conn, tokens.token_hash(token))
+        actor = await _token_actor(request, token)
     if actor is None:
         raise Unauthorized("a valid bearer token is required")
     if not actor.may(role):
         raise Forbidden(f"this needs an {role.value} token")
     request[ACTOR] = actor
+    return actor
+
+
+async def _token_actor(request: web.Request, token: str | None) -> Actor | None:
+    # Only ours can be hashed (ASCII, one length); the checksum refuses the rest of the junk
+    # without a database round trip, and a token seen before needs none (tokencache.py).
+    if token is None or len(token) != tokens.TOKEN_LENGTH or not token.isascii():
+        return None
+    token_hash = tokens.token_hash(token)
+    cache = request.app[TOKENS]
+    actor = cache.get(token_hash)
+    if actor is not None or not tokens.is_well_formed(token):
+        return actor
+    generation = cache.generation
+    async with request.app[POOL].acquire() as conn:
+        actor = await sites.actor_by_token_hash(conn, token_hash)
+    if actor is not None:
+        cache.put(token_hash, actor, generation)
     return actor
 
 

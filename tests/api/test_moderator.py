@@ -16,7 +16,9 @@ from moderation.domain import Reason, Role, Status
 from moderation.schemas import Decision
 from moderation.store import sites
 from moderation.threadcache import THREADS
+from moderation.tokencache import TOKENS
 from tests.conftest import SiteFixture, approve, post_comment
+from tests.support import eventually
 
 pytestmark = pytest.mark.through_pgbouncer
 
@@ -47,16 +49,30 @@ async def test_the_queue_needs_a_valid_token_and_every_failure_looks_the_same(
     assert all(b == bodies[0] for b in bodies)
 
 
-async def test_a_revoked_token_stops_working(client: TestClient, site: SiteFixture) -> None:
+async def test_a_revoked_token_stops_working_as_soon_as_the_revocation_is_heard(
+    client: TestClient, site: SiteFixture, database_url: str
+) -> None:
+    """The instance remembers the token (tokencache.py); a revocation from anywhere (here:
+    another connection, as `moderation token revoke` from another process) is announced when it
+    commits, and the instance forgets every token at once."""
     pool = client.app[POOL]
     token_id, token = await service.admin.create_token(pool, site.slug, Role.MODERATOR)
-    assert (
-        await client.get(f"/v1/sites/{site.slug}/queue", headers=site.auth(token))
-    ).status == 200
-    assert await service.admin.revoke_token(pool, token_id)
-    assert (
-        await client.get(f"/v1/sites/{site.slug}/queue", headers=site.auth(token))
-    ).status == 401
+    path = f"/v1/sites/{site.slug}/queue"
+    await eventually(lambda: client.app[TOKENS].listening, message="the listener is up")
+    assert (await client.get(path, headers=site.auth(token))).status == 200
+    cache = client.app[TOKENS]
+    assert cache.get(tokens.token_hash(token)) is not None  # no lookup for the next request
+    elsewhere = await asyncpg.connect(database_url)
+    try:
+        assert await sites.revoke_token(elsewhere, token_id)
+    finally:
+        await elsewhere.close()
+
+    async def refused() -> bool:
+        return (await client.get(path, headers=site.auth(token))).status == 401
+
+    await eventually(refused, timeout=2.0, message="the revoked token was refused")
+    assert cache.get(tokens.token_hash(token)) is None
 
 
 async def test_another_sites_token_sees_nothing_of_this_site(
