@@ -288,3 +288,16 @@ async def test_serve_with_several_workers_shares_one_port(cli_env: dict[str, str
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
+
+
+def test_serve_freezes_what_start_up_built_and_collects_the_young_less_often() -> None:
+    script = """
+import asyncio, gc
+from moderation.cli import GC_YOUNG_THRESHOLD, _settle_collector
+asyncio.run(_settle_collector(None))
+print(gc.get_threshold()[0] == GC_YOUNG_THRESHOLD, gc.get_freeze_count() > 1000)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]
