@@ -13,6 +13,7 @@ from . import (
     logs,
     metrics,
     notifications,
+    queueitems,
     replica,
     retention,
     stages,
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> web.Application:
     app[metrics.METRICS] = metrics.Metrics.create()
     app[logs.OBSERVE_REQUEST] = app[metrics.METRICS].observe_request
     app[refusals.REFUSALS] = refusals.Refusals()
+    app[queueitems.QUEUE_ITEMS] = queueitems.ItemViews()
     app.cleanup_ctx.extend(
         [
             db.pool_ctx,

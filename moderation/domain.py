@@ -248,18 +248,22 @@ _STATUS_AT = _COMMENT_FIELDS.index("status")
 _FLAGS_AT = _COMMENT_FIELDS.index("flags")
 
 
-class QueueItem(NamedTuple):
-    """A comment in a moderator's queue as the database rendered it (store.comments): its
-    queue view as JSON save the site and the address, which only this process's keys open
-    (the row's three address columns, as Comment's); and where it stands in its queue."""
+class QueueRow(NamedTuple):
+    """A comment's place in a moderator's queue (store.comments): which version of the row it
+    is, the address as the row holds it (the three columns, as Comment's), where it stands in
+    its queue, and its author's record on the site. Its view is rendered apart (queueitems.py)."""
 
-    json: bytes
+    id: int
+    version: int
     email_sealed: bytes | None
     email_key: int | None
     email_plain: str | None
-    id: int
-    at: datetime  # created_at in the pending queue, decided_at in the decided ones
+    # created_at in the pending queue, decided_at in the decided ones, in microseconds since
+    # 1970 (pagination.encode_position)
+    at: int
     flagged: bool
+    approved: int  # the author's comments on the site: approved, and rejected or spam
+    rejected: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from .domain import (
     AuditEntry,
     Comment,
     Erasure,
-    QueueItem,
+    QueueRow,
     Report,
     ReportCase,
     SiteSettings,
@@ -127,26 +127,29 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
 
 
 def queue_items_view(
-    items: list[QueueItem], site_id: int, site_slug: str, keys: Keyring
+    items: list[tuple[QueueRow, bytes]], site_id: int, site_slug: str, keys: Keyring
 ) -> list[jsontext.Written]:
     """Queue items: each the moderator view with the author's record on this site (moderators
-    only), as the database wrote it (store.comments), with the site and the address (as in
-    address_view) put in front; the addresses are opened here, where the keys are."""
+    only). The view comes written as JSON (store.comments, queueitems.py); the site, the
+    address (as in address_view) and the author's record are put around it here, the
+    addresses opened where the keys are."""
     site = b'{"site":' + jsontext.dumps_bytes(site_slug) + b',"email":'
-    columns = [item[1:4] for item in items]
+    columns = [row[2:5] for row, _ in items]
     addresses = keys.readable_columns(Place.COMMENT_EMAIL, site_id, columns)
     return [
         jsontext.Written(
             site
             + jsontext.dumps_bytes(address)
-            + (_UNAVAILABLE if address is None and item.email_sealed is not None else _AVAILABLE)
-            + item.json[1:]
+            + (_UNAVAILABLE if address is None and row.email_sealed is not None else _AVAILABLE)
+            + view
+            + _AUTHOR % (row.approved, row.rejected)
         )
-        for item, address in zip(items, addresses, strict=True)
+        for (row, view), address in zip(items, addresses, strict=True)
     ]
 
 
 _AVAILABLE, _UNAVAILABLE = b',"email_unavailable":false,', b',"email_unavailable":true,'
+_AUTHOR = b',"author":{"approved":%d,"rejected":%d}}'
 
 
 def json_response(

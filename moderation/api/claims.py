@@ -8,6 +8,7 @@ from .. import service
 from ..auth import claimant, require_site
 from ..config import SETTINGS
 from ..db import POOL
+from ..queueitems import QUEUE_ITEMS
 from ..schemas import Fields, boolean, parse_thread, read_optional_json, whole_in
 from ..views import json_response, queue_items_view
 
@@ -27,6 +28,7 @@ async def claim(request: web.Request) -> web.Response:
     fields.check()
     batch = await service.comments.claim_batch(
         request.app[POOL],
+        request.app[QUEUE_ITEMS],
         actor,
         claimant(request, actor),
         limit or DEFAULT_BATCH,

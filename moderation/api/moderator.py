@@ -14,6 +14,7 @@ from ..domain import Status
 from ..errors import FieldError, Invalid
 from ..logs import REQUEST_ID
 from ..metrics import METRICS, DecidedBy
+from ..queueitems import QUEUE_ITEMS
 from ..schemas import one_of, parse_approval, parse_rejection, read_optional_json, read_payload
 from ..threadcache import THREADS
 from ..views import audit_view, json_response, moderator_view, queue_items_view
@@ -47,7 +48,14 @@ async def queue(request: web.Request) -> web.Response:
     flagged_first = flag_query(request, "flagged")
     cursor, limit = page_query(request)
     page = await service.comments.queue_page(
-        request.app[POOL], actor, status, thread, cursor, limit, flagged_first=flagged_first
+        request.app[POOL],
+        request.app[QUEUE_ITEMS],
+        actor,
+        status,
+        thread,
+        cursor,
+        limit,
+        flagged_first=flagged_first,
     )
     keys = request.app[SETTINGS].email_keys
     return json_response(

@@ -20,7 +20,7 @@ from ..domain import (
     AuditEntry,
     Comment,
     Policy,
-    QueueItem,
+    QueueRow,
     Role,
     Site,
     Status,
@@ -28,7 +28,8 @@ from ..domain import (
 )
 from ..errors import AlreadyDecided, Conflict, Invalid, NotFound, TooManyRequests
 from ..identity import IPAddress, email_fingerprint
-from ..pagination import Cursor, Page, encode_cursor, page_of
+from ..pagination import Cursor, Page, encode_cursor, encode_position, page_of
+from ..queueitems import ItemViews
 from ..ratelimit import policy
 from ..ratelimit.refusals import Refusals
 from ..replica import Reads
@@ -353,6 +354,10 @@ async def decide(
     return comment
 
 
+# A queue row with its view (queueitems.py).
+QueueItem = tuple[QueueRow, bytes]
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedBatch:
     items: list[QueueItem]
@@ -361,6 +366,7 @@ class ClaimedBatch:
 
 async def claim_batch(
     pool: asyncpg.Pool,
+    items: ItemViews,
     actor: Actor,
     claimant: str,
     limit: int,
@@ -392,7 +398,7 @@ async def claim_batch(
                     conn, actor.site_id, claimant, thread, flagged_first=flagged_first
                 )
         counts = await comments.status_counts(conn, actor.site_id, COUNT_CAP)
-    return ClaimedBatch(mine[:limit], counts)
+        return ClaimedBatch(await items.views(conn, actor.site_id, mine[:limit]), counts)
 
 
 async def release_claims(pool: asyncpg.Pool, actor: Actor, claimant: str) -> None:
@@ -451,6 +457,7 @@ async def thread_page(
 
 async def queue_page(
     pool: asyncpg.Pool,
+    items: ItemViews,
     actor: Actor,
     status: Status,
     thread: str | None,
@@ -464,8 +471,9 @@ async def queue_page(
         rows = await comments.queue_page(
             conn, actor.site_id, status, thread, after, limit + 1, flagged_first=flagged_first
         )
-    return page_of(
-        rows,
-        limit,
-        lambda last: encode_cursor(last.at, last.id, last.flagged if flagged_first else None),
-    )
+        page = page_of(
+            rows,
+            limit,
+            lambda last: encode_position(last.at, last.id, last.flagged if flagged_first else None),
+        )
+        return Page(await items.views(conn, actor.site_id, page.items), page.next_cursor)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..domain import QueueItem
+from ..domain import QueueRow
 from . import Connection, rows_affected
-from .comments import AUTHOR_HISTORY, queue_item_columns, queue_items
+from .comments import AUTHOR_HISTORY, queue_row_columns, queue_rows
 
 
 def _order(flagged_first: bool) -> str:
@@ -24,10 +24,10 @@ async def renew(conn: Connection, site_id: int, claimant: str, lease_seconds: fl
 
 async def held(
     conn: Connection, site_id: int, claimant: str, thread: str | None, *, flagged_first: bool
-) -> list[QueueItem]:
-    """The still-pending comments the claimant holds a live lease on, as queue items."""
+) -> list[QueueRow]:
+    """The still-pending comments the claimant holds a live lease on."""
     rows = await conn.fetch(
-        f"""SELECT {queue_item_columns("created_at")} FROM comment_claims k
+        f"""SELECT {queue_row_columns("created_at")} FROM comment_claims k
               JOIN comments c ON c.site_id = k.site_id AND c.id = k.comment_id
               {AUTHOR_HISTORY}
              WHERE k.site_id = $1 AND k.claimant = $2 AND k.until > now()
@@ -37,7 +37,7 @@ async def held(
         claimant,
         thread,
     )
-    return queue_items(rows)
+    return queue_rows(rows)
 
 
 async def claim_more(

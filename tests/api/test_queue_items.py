@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from moderation import service
 from moderation.db import POOL
 from moderation.domain import SiteSettings
+from moderation.queueitems import QUEUE_ITEMS
 from moderation.sealing import Place
 from moderation.store import sites
 from tests.conftest import TEST_KEYS, SiteFixture, approve, comment_payload, post_comment
@@ -114,6 +115,10 @@ async def test_a_queue_item_says_what_the_comment_alone_says_plus_its_authors_re
             assert item == await detail(client, site, item["id"])
             seen[item["id"]] = {**item, "author": author}
     assert set(seen) == set(ids.values())
+    # Asked again, the views come from what this instance kept: the same items.
+    assert len(client.app[QUEUE_ITEMS]) == len(ids)
+    for item in await queue(client, site, "pending"):
+        assert item == seen[item["id"]]
     by_kind = {kind: seen[i] for kind, i in ids.items()}
     # Sara wrote the approved parent, the spam and most pending ones; Omar the rejected one.
     assert by_kind["flagged, Arabic"]["author"] == {"approved": 1, "rejected": 1}
@@ -143,3 +148,28 @@ async def test_a_claimed_batch_holds_the_same_items_as_the_queue(
     )
     assert response.status == 200, await response.text()
     assert (await response.json())["items"] == pending
+
+
+async def test_a_changed_comment_is_never_answered_from_a_kept_view(
+    client: TestClient, site: SiteFixture
+) -> None:
+    comment = await post_comment(client, site, name="سارة أحمد", email="sara@example.com")
+    await post_comment(client, site, body="تعليق آخر", email="omar@example.com")
+    [first, _] = await queue(client, site, "pending")
+    assert first["name"] == "سارة أحمد" and first["email"] == "sara@example.com"
+    assert len(client.app[QUEUE_ITEMS]) == 2
+    erase = await client.post(
+        f"/v1/sites/{site.slug}/data-subjects/erase",
+        json={"email": "sara@example.com", "mode": "anonymize"},
+        headers=site.auth(site.admin),
+    )
+    assert erase.status == 200, await erase.text()
+    [after, other] = await queue(client, site, "pending")
+    assert after.pop("author") == {"approved": 0, "rejected": 0}  # no address: no record
+    assert after["id"] == comment["id"] and after == await detail(client, site, comment["id"])
+    assert after["name"] != "سارة أحمد" and after["email"] is None
+    assert other["email"] == "omar@example.com"
+    # A decision moves it out of this queue and into the next, with its new status.
+    await approve(client, site, other["id"])
+    [approved] = await queue(client, site, "approved")
+    assert approved["status"] == "approved" and approved["author"]["approved"] == 1
