@@ -70,30 +70,28 @@ class Reads:
     @contextlib.asynccontextmanager
     async def connection(self, site_id: int, thread: str) -> AsyncIterator[Connection]:
         """A connection that sees every change to the thread that this instance has heard of."""
-        replica = self._replica
-        conn = None if replica is None else await self._replica_connection(replica, site_id, thread)
-        if replica is not None and conn is not None:
-            self.replica_reads += 1
-            try:
-                yield conn
-            finally:
-                await replica.release(conn)
-            return
-        self.primary_reads += 1
-        async with self._primary.acquire() as conn:
+        async with contextlib.AsyncExitStack() as held:
+            conn = await self._replica_connection(held, site_id, thread)
+            if conn is None:
+                self.primary_reads += 1
+                conn = await held.enter_async_context(self._primary.acquire())
+            else:
+                self.replica_reads += 1
             yield conn
 
     async def _replica_connection(
-        self, replica: asyncpg.Pool, site_id: int, thread: str
+        self, held: contextlib.AsyncExitStack, site_id: int, thread: str
     ) -> PoolConnectionProxy | None:
-        """A replica connection that has replayed every change heard of to the thread; None
-        when the primary must answer (the replica is behind, or does not answer)."""
-        if time.monotonic() < self._replica_down_until:
+        """A replica connection (held until `held` closes) that has replayed every change heard
+        of to the thread; None when the primary must answer (there is no replica, it is behind,
+        or it does not answer)."""
+        replica = self._replica
+        if replica is None or time.monotonic() < self._replica_down_until:
             return None
         try:
             if not await self._caught_up(replica, (site_id, thread)):
                 return None
-            conn: PoolConnectionProxy = await replica.acquire()
+            conn: PoolConnectionProxy = await held.enter_async_context(replica.acquire())
             return conn
         except DATABASE_UNAVAILABLE as exc:
             log.warning("replica_unavailable", error=type(exc).__name__)
