@@ -4,6 +4,7 @@ scenario, and the collapsed stacks are summarised as the functions that dominate
 from __future__ import annotations
 
 import re
+import os
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,7 @@ def start(pid: int, seconds: float, out: Path, pin: list[str]) -> subprocess.Pop
     # Blocking sampling (py-spy's default) pauses the server for each sample so stacks are
     # whole; this run is not recorded. raw: collapsed stacks, one "a;b;c count" a line.
     # --subprocesses: `serve --workers N` answers from child processes.
+    argv += ["--native"] * bool(os.environ.get("BENCH_NATIVE"))
     argv += ["--rate", str(RATE), "--subprocesses", "--format", "raw", "--output", str(out)]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
