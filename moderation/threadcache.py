@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from .notifications import LISTENER
+from .notifications import LISTENER, subscribed
 from .store.comments import THREAD_CHANNEL
 
 LIFETIME_SECONDS = 30.0
@@ -202,7 +202,5 @@ THREADS = web.AppKey("moderation.threads", ThreadCache)
 async def thread_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = ThreadCache()
     app[THREADS] = cache
-    listener = app[LISTENER]
-    await listener.subscribe(THREAD_CHANNEL, cache)
-    yield
-    listener.unsubscribe(THREAD_CHANNEL, cache)
+    async with subscribed(app[LISTENER], None, THREAD_CHANNEL, cache):
+        yield

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from .domain import Actor
-from .notifications import LISTENER
+from .notifications import LISTENER, subscribed
 
 CHANNEL = "moderation_tokens"
 LIFETIME_SECONDS = 60.0
@@ -87,7 +87,5 @@ TOKENS = web.AppKey("moderation.tokens", TokenCache)
 async def token_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = TokenCache()
     app[TOKENS] = cache
-    listener = app[LISTENER]
-    await listener.subscribe(CHANNEL, cache)
-    yield
-    listener.unsubscribe(CHANNEL, cache)
+    async with subscribed(app[LISTENER], None, CHANNEL, cache):
+        yield

@@ -268,3 +268,15 @@ async def approve(client: TestClient, site: SiteFixture, comment_id: str) -> dic
     response = await client.post(f"/v1/comments/{comment_id}/approve", headers=site.auth())
     assert response.status == 200, await response.text()
     return await response.json()
+
+
+async def reject(
+    client: TestClient, site: SiteFixture, comment_id: str, **body: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/comments/{comment_id}/reject",
+        json={"reason": "offensive", **body},
+        headers=site.auth(),
+    )
+    assert response.status == 200, await response.text()
+    return await response.json()

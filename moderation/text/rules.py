@@ -331,7 +331,14 @@ def _links(surface: str) -> list[tuple[int, int]]:
     # A link holds no whitespace and some hint: only the words with a hint are searched.
     spans = []
     searched = 0
-    while (hint := _link_hint(surface, searched)) >= 0:
+    scheme = surface.find("://")  # the first "://" from `searched` on: looked for again only
+    # once passed, or a body of bare domains would search its whole rest for one each word
+    while True:
+        if 0 <= scheme < searched:
+            scheme = surface.find("://", searched)
+        hint = _link_hint(surface, searched, scheme)
+        if hint < 0:
+            return spans
         word_end = surface.find(" ", hint)
         word_end = len(surface) if word_end < 0 else word_end
         start = max(searched, surface.rfind(" ", 0, hint) + 1)
@@ -339,12 +346,11 @@ def _links(surface: str) -> list[tuple[int, int]]:
             end = match.start() + len(match[0].rstrip(_LINK_TRAILING_PUNCTUATION))
             spans.append((match.start(), end))
         searched = word_end
-    return spans
 
 
-def _link_hint(surface: str, start: int) -> int:
-    """Where the first "://" or _LINK_DOT from `start` on is, or -1."""
-    scheme = surface.find("://", start)
+def _link_hint(surface: str, start: int, scheme: int) -> int:
+    """Where the first "://" or _LINK_DOT from `start` on is, or -1, given `scheme`, where the
+    first "://" from `start` on is (or -1)."""
     dot = _LINK_DOT.search(surface, start, scheme + 3 if scheme >= 0 else len(surface))
     return dot.start() if dot and (scheme < 0 or dot.start() < scheme) else scheme
 

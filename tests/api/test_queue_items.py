@@ -13,7 +13,14 @@ from moderation.domain import SiteSettings
 from moderation.queueitems import QUEUE_ITEMS
 from moderation.sealing import Place
 from moderation.store import sites
-from tests.conftest import TEST_KEYS, SiteFixture, approve, comment_payload, post_comment
+from tests.conftest import (
+    TEST_KEYS,
+    SiteFixture,
+    approve,
+    comment_payload,
+    post_comment,
+    reject,
+)
 
 THREAD = "politics/2026/elections"
 
@@ -62,12 +69,7 @@ async def a_queue_of_every_kind(client: TestClient, site: SiteFixture) -> dict[s
     )["id"]
     ids["flagged, Arabic"] = (await post_comment(client, site, body="هذا كذب واضح"))["id"]
     rejected = await post_comment(client, site, body="مرفوض", email="omar@example.com")
-    response = await client.post(
-        f"/v1/comments/{rejected['id']}/reject",
-        json={"reason": "hate_speech", "note": "تحريض"},
-        headers=site.auth(),
-    )
-    assert response.status == 200
+    await reject(client, site, rejected["id"], reason="hate_speech", note="تحريض")
     ids["rejected with a reason"] = rejected["id"]
     spam = await client.post(
         f"/v1/sites/{site.slug}/comments",

@@ -24,7 +24,7 @@ from tests.authors.conftest import (
     set_settings,
     text_of,
 )
-from tests.conftest import TEST_SECRET, SiteFixture, approve, post_comment
+from tests.conftest import TEST_SECRET, SiteFixture, approve, post_comment, reject
 from tests.mail.conftest import MailServer
 
 THREAD = "politics/2026/elections"
@@ -40,15 +40,6 @@ async def confirmed_author(
     path = link_in(arrived, "confirm")
     assert (await client.post(path, allow_redirects=False)).status == 303
     return posted
-
-
-async def reject(client: TestClient, site: SiteFixture, comment_id: str, **body: Any) -> None:
-    response = await client.post(
-        f"/v1/comments/{comment_id}/reject",
-        json={"reason": "offensive", **body},
-        headers=site.auth(),
-    )
-    assert response.status == 200, await response.text()
 
 
 async def hook(client: TestClient, site: SiteFixture) -> None:

@@ -323,6 +323,9 @@ def test_an_excerpt_of_a_very_long_match_is_cut_to_length() -> None:
         ("pi is 3.14 and e.g. this", 0),
         ("النسبة ٢٫٥ في المئة", 0),
         ("", 0),
+        # bare domains before, between and after scheme links (the next "://" is remembered)
+        ("a.com b.org https://c.net/x d.io http://e.com f.dev", 6),
+        ("https://a.com/x " + "كلمة " * 50 + "b.org " * 3 + "http://c.net", 5),
     ],
 )
 def test_links_are_counted_as_urls_www_hosts_and_bare_domains(body: str, links: int) -> None:
