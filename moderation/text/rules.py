@@ -329,7 +329,7 @@ def _excerpt(text: str, start: int, end: int) -> str:
 
 def _links(surface: str) -> list[tuple[int, int]]:
     # A link holds no whitespace and some hint: only the words with a hint are searched.
-    spans = []
+    spans: list[tuple[int, int]] = []
     searched = 0
     scheme = surface.find("://")  # the first "://" from `searched` on: looked for again only
     # once passed, or a body of bare domains would search its whole rest for one each word
