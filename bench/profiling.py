@@ -3,8 +3,8 @@ scenario, and the collapsed stacks are summarised as the functions that dominate
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
