@@ -172,7 +172,23 @@ def test_a_page_of_rows_reads_as_each_row_alone_would() -> None:
     ]
     with capture_logs() as logs:
         page = KEYS.readable_columns(Place.COMMENT_EMAIL, SITE, rows)
+    with capture_logs() as alone_logs:
         alone = [readable(KEYS, Stored.of(Place.COMMENT_EMAIL, SITE, *row)) for row in rows]
     assert page == alone == [*ADDRESSES, "layla@example.com", None, None, None, None]
-    whys = [entry["why"] for entry in logs]
-    assert whys == ["authentication failed", "unknown key id", "too short"] * 2
+    assert [e["why"] for e in alone_logs] == [
+        "authentication failed",
+        "unknown key id",
+        "too short",
+    ]
+    # The page's failures are one line, without any value.
+    assert logs == [
+        {
+            "event": "address_unreadable",
+            "log_level": "error",
+            "place": "comments.email",
+            "site_id": SITE,
+            "rows": 3,
+            "key_ids": [1, 2],
+            "whys": ["authentication failed", "too short", "unknown key id"],
+        }
+    ]
