@@ -228,19 +228,15 @@ class Comment:
     @classmethod
     def from_row(cls, row: Any) -> Comment:
         if tuple(row.keys()) == _COMMENT_FIELDS:  # every column, in order (COMMENT_COLUMNS)
-            return cls.from_values(list(row.values()))
+            # By position: a page of 50 is built 2.5 times faster than through a dict.
+            values = list(row.values())
+            values[_STATUS_AT] = Status(values[_STATUS_AT])
+            values[_FLAGS_AT] = tuple(values[_FLAGS_AT] or ())
+            return cls(*values)
         named = dict(row)
         named["status"] = Status(named["status"])
         named["flags"] = tuple(named.get("flags") or ())
         return cls(**named)
-
-    @classmethod
-    def from_values(cls, values: list[Any]) -> Comment:
-        """From a row's values in COMMENT_COLUMNS order (the list is changed): by position, a
-        page of 50 is built 2.5 times faster than through a dict."""
-        values[_STATUS_AT] = Status(values[_STATUS_AT])
-        values[_FLAGS_AT] = tuple(values[_FLAGS_AT] or ())
-        return cls(*values)
 
 
 _COMMENT_FIELDS = tuple(f.name for f in fields(Comment))
@@ -264,6 +260,10 @@ class QueueRow(NamedTuple):
     flagged: bool
     approved: int  # the author's comments on the site: approved, and rejected or spam
     rejected: int
+
+
+# A queue row with its view: the moderator view's JSON members, as queueitems.ItemViews keeps them.
+QueueItem = tuple[QueueRow, bytes]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from .domain import QueueRow
+from .domain import QueueItem, QueueRow
 from .store import Connection, comments
 
 LIFETIME_SECONDS = 60.0
@@ -46,6 +46,9 @@ class ItemViews:
 
     def get(self, comment_id: int, version: int) -> bytes | None:
         self._expire()
+        return self._kept(comment_id, version)
+
+    def _kept(self, comment_id: int, version: int) -> bytes | None:
         held = self._views.get((comment_id, version))
         return None if held is None else held[0]
 
@@ -71,14 +74,11 @@ class ItemViews:
         _, (view, _) = self._views.popitem(last=False)
         self.bytes -= len(view)
 
-    async def views(
-        self, conn: Connection, site_id: int, rows: list[QueueRow]
-    ) -> list[tuple[QueueRow, bytes]]:
+    async def views(self, conn: Connection, site_id: int, rows: list[QueueRow]) -> list[QueueItem]:
         """Each row with its view, the ones not kept written by the database now; a row that
         went meanwhile (purged, erased) is left out."""
-        self._expire()
-        kept = self._views
-        found = {row.id: held[0] for row in rows if (held := kept.get((row.id, row.version)))}
+        self._expire()  # once for the page, not per row
+        found = {row.id: view for row in rows if (view := self._kept(row.id, row.version))}
         missing = [row.id for row in rows if row.id not in found]
         if missing:
             for comment_id, version, view in await comments.item_views(conn, site_id, missing):

@@ -13,7 +13,7 @@ from .domain import (
     AuditEntry,
     Comment,
     Erasure,
-    QueueRow,
+    QueueItem,
     Report,
     ReportCase,
     SiteSettings,
@@ -127,7 +127,7 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
 
 
 def queue_items_view(
-    items: list[tuple[QueueRow, bytes]], site_id: int, site_slug: str, keys: Keyring
+    items: list[QueueItem], site_id: int, site_slug: str, keys: Keyring
 ) -> list[jsontext.Written]:
     """Queue items: each the moderator view with the author's record on this site (moderators
     only). The view comes written as JSON (store.comments, queueitems.py); the site, the

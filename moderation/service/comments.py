@@ -20,7 +20,7 @@ from ..domain import (
     AuditEntry,
     Comment,
     Policy,
-    QueueRow,
+    QueueItem,
     Role,
     Site,
     Status,
@@ -352,10 +352,6 @@ async def decide(
         threads.invalidate(comment.site_id, comment.thread)  # this instance shows it at once
     log.info("comment_decided", comment_id=comment_id, status=to.value, token_id=actor.token_id)
     return comment
-
-
-# A queue row with its view (queueitems.py).
-QueueItem = tuple[QueueRow, bytes]
 
 
 @dataclass(frozen=True, slots=True)
